@@ -1,0 +1,129 @@
+"""Chapter 3 (Q&A, "Why do we make the difference between stateless and stateful LSTM"): with
+``stateful=True`` "the last state for each sample at index i in a batch will be used as initial state
+for the sample of index i in the following batch" (the Keras documentation the Q&A quotes). So the
+sample at index i of X feeds its state to the sample at index i + bs. Without it, every batch starts
+from zero. This chapter checks both through every way users drive a model: direct calls,
+``predict_on_batch``, ``predict``, ``fit`` and ``evaluate``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from statefulness._keras import layer_states
+
+from . import reference
+from .tiny import TOLERANCE, inputs_strategy, lstm_model, random_inputs, random_weights, weights_strategy
+
+
+def interleave(chunks: list[np.ndarray]) -> np.ndarray:
+    """The Q&A's layout: chunk k of sequence i at row k * bs + i of X."""
+    return np.concatenate(chunks, axis=0)
+
+
+@st.composite
+def chunked_sequences(draw, equal_chunks: bool):
+    batch, features, units = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    n_chunks = draw(st.integers(2, 4))
+    if equal_chunks:
+        lengths = [draw(st.integers(1, 4))] * n_chunks
+    else:
+        lengths = draw(st.lists(st.integers(1, 4), min_size=n_chunks, max_size=n_chunks))
+    chunks = [draw(inputs_strategy(batch, t, features)) for t in lengths]
+    return draw(weights_strategy(features, units)), chunks
+
+
+@given(chunked_sequences(equal_chunks=True))
+def test_predict_hands_the_state_of_sample_i_to_sample_i_plus_batch_size(case):
+    """One ``predict`` call over X of n_chunks * bs rows: row i + k * bs continues from the final state
+    of row i + (k - 1) * bs, so it computes what the whole sequence i computes through a stateless
+    layer (and through the NumPy recurrence) (Q&A: "Xi will be used in the computation of Xi+bs")."""
+    weights, chunks = case
+    batch, steps = chunks[0].shape[0], chunks[0].shape[1]
+    stateful, _ = lstm_model(weights, batch_size=batch, stateful=True, timesteps=steps)
+    stateless, _ = lstm_model(weights)
+
+    out = stateful.predict(interleave(chunks), batch_size=batch, verbose=0)
+    joined = np.concatenate(np.split(out, len(chunks)), axis=1)  # back to (batch, all steps, units)
+    whole = np.concatenate(chunks, axis=1)
+
+    np.testing.assert_allclose(joined, stateless.predict_on_batch(whole), **TOLERANCE,
+                               err_msg="stateful chunks != stateless whole sequences")
+    np.testing.assert_allclose(joined, reference.stream(chunks, weights)[0], **TOLERANCE,
+                               err_msg="stateful chunks != NumPy recurrence carried across chunks")
+
+
+@pytest.mark.parametrize("call", ["direct call", "predict_on_batch", "predict"])
+@given(case=chunked_sequences(equal_chunks=False))
+def test_consecutive_chunks_through_a_stateful_layer_equal_the_whole_sequence(call, case):
+    """Feeding sequences in consecutive chunks of any lengths, one call per chunk, to a stateful layer
+    gives the outputs that the whole sequences give through a stateless one."""
+    weights, chunks = case
+    batch = chunks[0].shape[0]
+    stateful, _ = lstm_model(weights, batch_size=batch, stateful=True)
+    run = {
+        "direct call": lambda x: np.asarray(stateful(x)),
+        "predict_on_batch": stateful.predict_on_batch,
+        "predict": lambda x: stateful.predict(x, batch_size=batch, verbose=0),
+    }[call]
+    joined = np.concatenate([run(chunk) for chunk in chunks], axis=1)
+    np.testing.assert_allclose(joined, reference.stream(chunks, weights)[0], **TOLERANCE,
+                               err_msg=f"state was not carried from chunk to chunk through {call}")
+
+
+@pytest.mark.parametrize("method", ["fit", "evaluate"])
+def test_fit_and_evaluate_carry_the_state_from_batch_to_batch(method):
+    """``fit(shuffle=False)`` and ``evaluate`` over X laid out as in the Q&A leave the layer holding the
+    final state of each whole sequence: state went from row i to row i + bs through every batch."""
+    rng = np.random.default_rng(3)
+    batch, features, units, n_chunks, steps = 3, 2, 4, 5, 2
+    weights = random_weights(rng, features, units)
+    chunks = [random_inputs(rng, batch, steps, features) for _ in range(n_chunks)]
+    model, layer = lstm_model(weights, batch_size=batch, stateful=True, timesteps=steps)
+    X = interleave(chunks)
+    y = np.zeros((len(X), steps, units), "float32")
+
+    if method == "fit":
+        model.fit(X, y, batch_size=batch, epochs=1, shuffle=False, verbose=0)
+    else:
+        model.evaluate(X, y, batch_size=batch, verbose=0)
+
+    _, h, c = reference.stream(chunks, weights)
+    h_kept, c_kept = layer_states(layer)
+    np.testing.assert_allclose(h_kept, h, **TOLERANCE, err_msg=f"h after {method} is not the final h")
+    np.testing.assert_allclose(c_kept, c, **TOLERANCE, err_msg=f"c after {method} is not the final c")
+
+
+@given(chunked_sequences(equal_chunks=True))
+def test_a_stateless_layer_starts_every_batch_from_zero_state(case):
+    """Without ``stateful=True`` every batch starts from zeros: the outputs of a batch are the same
+    whether earlier batches were fed before it in the same ``predict`` call or not at all
+    (Q&A: "If the model is stateless, the cell states are reset at each sequence")."""
+    weights, chunks = case
+    batch = chunks[0].shape[0]
+    stateless, _ = lstm_model(weights)
+    out = stateless.predict(interleave(chunks), batch_size=batch, verbose=0)
+    for k, chunk in enumerate(chunks):
+        np.testing.assert_allclose(out[k * batch : (k + 1) * batch], reference.lstm(chunk, *weights)[0],
+                                   **TOLERANCE, err_msg=f"batch {k} did not start from zero state")
+
+
+def test_state_persists_across_separate_predict_calls_until_reset():
+    """The tutorial's generation loop calls ``predict`` once per letter and relies on the state moving
+    on between calls: ``predict`` neither resets the state when it starts nor when it ends; only a
+    reset does."""
+    rng = np.random.default_rng(5)
+    weights = random_weights(rng, 1, 3)
+    letters = [random_inputs(rng, 1, 1, 1) for _ in range(4)]
+    model, layer = lstm_model(weights, batch_size=1, stateful=True, return_sequences=False)
+
+    outputs = [model.predict(x, verbose=0) for x in letters]
+    expected = [reference.stream(letters[: k + 1], weights)[1] for k in range(len(letters))]
+    np.testing.assert_allclose(np.concatenate(outputs), np.concatenate(expected), **TOLERANCE,
+                               err_msg="state did not persist across predict calls")
+
+    layer.reset_states()
+    np.testing.assert_allclose(model.predict(letters[1], verbose=0), reference.lstm(letters[1], *weights)[1],
+                               **TOLERANCE, err_msg="after reset_states, predict did not start from zeros")

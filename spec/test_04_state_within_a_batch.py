@@ -1,0 +1,47 @@
+"""Chapter 4 (tutorial, "LSTM State Within A Batch"): the tutorial trains the one-char model with all
+25 patterns in one ordered batch and reads its success as the LSTM using "the context of the sequence
+within the batch". Keras does not work that way: each row of a batch is its own sequence with its own
+state; rows never see each other. This chapter settles it (the learning claim in
+``test_14_within_batch.py`` shows what the model learns instead)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from .tiny import TOLERANCE, inputs_strategy, lstm_model, weights_strategy
+
+
+@st.composite
+def batch_case(draw):
+    batch, timesteps = draw(st.integers(2, 6)), draw(st.integers(1, 4))
+    features, units = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    x = draw(inputs_strategy(batch, timesteps, features))
+    others = draw(inputs_strategy(batch, timesteps, features))
+    order = draw(st.permutations(range(batch)))
+    return draw(weights_strategy(features, units)), x, others, np.array(order)
+
+
+@pytest.mark.parametrize("stateful", [False, True], ids=["stateless", "stateful"])
+@given(case=batch_case())
+def test_rows_of_a_batch_share_no_state(stateful, case):
+    """The output for row i of a batch depends on row i alone: reordering the rows reorders the
+    outputs, and replacing every other row leaves row i's output as it was."""
+    weights, x, others, order = case
+    model, layer = lstm_model(weights, batch_size=len(x) if stateful else None, stateful=stateful)
+
+    def run(batch):
+        if stateful:
+            layer.reset_states()
+        return model.predict_on_batch(batch)
+
+    out = run(x)
+    np.testing.assert_allclose(run(x[order]), out[order], **TOLERANCE,
+                               err_msg="reordering the rows changed what each row computes")
+    for i in range(len(x)):
+        mixed = others.copy()
+        mixed[i] = x[i]
+        np.testing.assert_allclose(run(mixed)[i], out[i], **TOLERANCE,
+                                   err_msg=f"row {i}'s output changed when the other rows changed")

@@ -1,0 +1,94 @@
+"""Chapter 7 (Q&A, "Why do Keras require the batch size in stateful mode?"): a stateful layer stores
+its state in an array of shape (batch_size, units), so it must know the batch size when it is built,
+and "your batch size divides nb_samples". This chapter pins how each Keras version declares the batch
+size, how it refuses a stateful layer without one, and what it does with batches of another size."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from statefulness._keras import KERAS_MAJOR, keras, layer_states
+
+from .tiny import lstm_model, random_inputs, random_weights
+
+# What each Keras major version raises for a stateful layer without a batch size: type and the
+# essential words of the message (read from Keras's sources, keras/src/layers/rnn/rnn.py).
+MISSING_BATCH_SIZE_ERROR = {
+    2: (ValueError, "If a RNN is stateful, it needs to know its batch size"),
+    3: (ValueError, "When using `stateful=True` in a RNN, the batch size must be static"),
+}
+
+
+def test_a_stateful_layer_without_a_batch_size_cannot_be_built():
+    """Building a stateful LSTM on an input whose batch size is unknown raises, with this version's
+    words (Q&A: "Keras may raise an error to remind you")."""
+    error, words = MISSING_BATCH_SIZE_ERROR[KERAS_MAJOR]
+    inputs = keras.Input(shape=(3, 1))
+    with pytest.raises(error, match=words.replace("`", ".")):
+        keras.layers.LSTM(4, stateful=True)(inputs)
+
+
+def test_input_batch_size_declares_the_batch_size_in_every_version():
+    """``keras.Input(shape=(timesteps, features), batch_size=B)`` declares it in Keras 2 and 3 alike:
+    the layer then stores one state row per sample of the batch, shape (B, units)."""
+    model, layer = lstm_model(random_weights(np.random.default_rng(0), 1, 4), batch_size=3, stateful=True)
+    assert [s.shape for s in layer_states(layer)] == [(3, 4), (3, 4)]
+
+
+def test_the_tutorials_batch_input_shape_declares_the_batch_size():
+    """The tutorial declares it on the layer, ``LSTM(16, batch_input_shape=(1, 1, 1), stateful=True)``,
+    and the layer stores state of shape (1, 16)."""
+    model = keras.Sequential([keras.layers.LSTM(16, batch_input_shape=(1, 1, 1), stateful=True)])
+    model.predict_on_batch(np.zeros((1, 1, 1), "float32"))
+    assert [s.shape for s in layer_states(model.layers[0])] == [(1, 16), (1, 16)]
+
+
+@pytest.mark.parametrize("rows", [1, 3], ids=["fewer rows", "more rows"])
+@pytest.mark.parametrize("call", ["direct call", "predict_on_batch"])
+def test_a_stateful_model_refuses_one_batch_of_another_size(call, rows):
+    """A stateful model built for batches of 2 raises when one call feeds it a batch of another size:
+    its stored state has 2 rows."""
+    model, _ = lstm_model(random_weights(np.random.default_rng(1), 1, 4), batch_size=2, stateful=True)
+    x = np.zeros((rows, 3, 1), "float32")
+    run = model.predict_on_batch if call == "predict_on_batch" else model
+    with pytest.raises(Exception):
+        np.asarray(run(x))
+
+
+def test_predict_refuses_a_batch_size_larger_than_the_stateful_one():
+    """``predict(x, batch_size=4)`` on a model built for batches of 2 raises."""
+    model, _ = lstm_model(random_weights(np.random.default_rng(2), 1, 4), batch_size=2, stateful=True)
+    with pytest.raises(Exception):
+        model.predict(np.zeros((4, 3, 1), "float32"), batch_size=4, verbose=0)
+
+
+@pytest.mark.parametrize("samples", [3, 5])
+def test_predict_returns_one_row_per_sample_even_when_the_batch_size_does_not_divide_them(samples, observe):
+    """``predict`` on a stateful model whose batch size (2) does not divide the samples either raises
+    or returns one output row per sample (``predict``'s contract)."""
+    model, _ = lstm_model(random_weights(np.random.default_rng(3), 1, 4), batch_size=2, stateful=True,
+                          return_sequences=False)
+    x = random_inputs(np.random.default_rng(4), samples, 3, 1)
+    try:
+        out = model.predict(x, batch_size=2, verbose=0)
+    except Exception:
+        return  # refusing is as good as answering correctly
+    observe("rows_returned", len(out))
+    assert len(out) == samples, f"predict returned {len(out)} rows for {samples} samples"
+
+
+@pytest.mark.parametrize("method", ["fit", "evaluate"])
+def test_fit_and_evaluate_do_not_enforce_that_the_batch_size_divides_the_samples(method, observe):
+    """The Q&A's rule "your batch size divides nb_samples" is the user's to keep: ``fit`` and
+    ``evaluate`` on a stateful model run without an error on 5 samples in batches of 2 (pinned on
+    every version tested; a version that starts to refuse it shows here)."""
+    model, _ = lstm_model(random_weights(np.random.default_rng(5), 1, 4), batch_size=2, stateful=True,
+                          return_sequences=False)
+    x, y = random_inputs(np.random.default_rng(6), 5, 3, 1), np.zeros((5, 4), "float32")
+    result = getattr(model, method)(x, y, batch_size=2, verbose=0)
+    loss = result.history["loss"][-1] if method == "fit" else result
+    observe("loss", loss)
+    assert math.isfinite(loss)

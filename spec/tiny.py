@@ -1,0 +1,57 @@
+"""Tiny LSTM models with given weights, for the exact claims: no training, nothing hidden.
+
+Each helper is a handful of plain Keras calls, so that a reader sees what the spec checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from statefulness._keras import keras
+
+
+def lstm_model(weights, *, batch_size=None, stateful=False, timesteps=None, return_sequences=True):
+    """``Input(shape=(timesteps, features), batch_size) -> LSTM(units, stateful)``, with ``weights`` set.
+
+    It is compiled with SGD at learning rate 0 and MSE, so that ``fit`` and ``evaluate`` run the layer
+    (and move its state) while the weights stay where they are.
+    """
+    kernel, recurrent_kernel, _ = weights
+    features, units = kernel.shape[0], recurrent_kernel.shape[0]
+    inputs = keras.Input(shape=(timesteps, features), batch_size=batch_size)
+    layer = keras.layers.LSTM(units, stateful=stateful, return_sequences=return_sequences)
+    model = keras.Model(inputs, layer(inputs))
+    layer.set_weights([np.asarray(w, dtype="float32") for w in weights])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="mse")
+    return model, layer
+
+
+def random_weights(rng: np.random.Generator, features: int, units: int, scale: float = 1.0):
+    """``[kernel, recurrent_kernel, bias]`` drawn uniformly from ``[-scale, scale]``."""
+    shapes = [(features, 4 * units), (units, 4 * units), (4 * units,)]
+    return [rng.uniform(-scale, scale, size=s).astype("float32") for s in shapes]
+
+
+def random_inputs(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    return rng.uniform(-1, 1, size=shape).astype("float32")
+
+
+def weights_strategy(features: int, units: int):
+    """Hypothesis: LSTM weights with every entry in [-1, 1] (float32)."""
+    element = st.floats(-1, 1, width=32)
+    return st.tuples(
+        hnp.arrays("float32", (features, 4 * units), elements=element),
+        hnp.arrays("float32", (units, 4 * units), elements=element),
+        hnp.arrays("float32", (4 * units,), elements=element),
+    ).map(list)
+
+
+def inputs_strategy(*shape: int):
+    return hnp.arrays("float32", shape, elements=st.floats(-1, 1, width=32))
+
+
+TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
+"""float32 round-off over a few steps of a unit-scale LSTM stays well below 1e-5; a wrong or missing
+state is off by 1e-2 or more (the mutants of the meta-test show it)."""

@@ -1,0 +1,113 @@
+"""The one module that knows which Keras is installed.
+
+Keras 2 (``tf.keras`` on TensorFlow 2.12-2.15, or ``tf_keras`` on newer TensorFlow with
+``TF_USE_LEGACY_KERAS=1``) and Keras 3 (TensorFlow 2.16+, or standalone on JAX or PyTorch) differ in a
+few places that matter to stateful RNNs. Every such difference is absorbed here, so that the rest of the
+project, and the spec, never branch on versions or backends.
+
+What is *not* hidden here: what each version *does* with state. That is the spec's subject.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from importlib import metadata
+
+import numpy as np
+
+if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true", "yes"):
+    import tf_keras as keras  # Keras 2 on TensorFlow 2.16+
+else:
+    import keras
+
+__all__ = [
+    "BACKEND",
+    "KERAS_MAJOR",
+    "KERAS_VERSION",
+    "keras",
+    "clear_session",
+    "layer_states",
+    "max_steps_per_execution",
+    "seed_everything",
+    "versions",
+]
+
+KERAS_VERSION: str = keras.__version__
+KERAS_MAJOR: int = int(KERAS_VERSION.split(".")[0])
+BACKEND: str = keras.backend.backend()
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and the backend through ``keras.utils.set_random_seed``.
+
+    On TensorFlow, op determinism is switched on too, so that the same seed gives the same weights.
+    """
+    keras.utils.set_random_seed(seed)
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def clear_session() -> None:
+    """Free the models and layer names of earlier work (``keras.backend.clear_session``)."""
+    keras.backend.clear_session()
+
+
+def layer_states(layer) -> list[np.ndarray]:
+    """The stored states of a stateful RNN layer as NumPy arrays (``[h, c]`` for an LSTM)."""
+    states = layer.states
+    if states is None or any(s is None for s in states):
+        return []
+    return [np.array(s.numpy()) for s in states]
+
+
+def max_steps_per_execution() -> int | None:
+    """The largest ``steps_per_execution`` the backend accepts (``None``: no limit).
+
+    Keras 3 on PyTorch runs one step per call only.
+    """
+    return 1 if BACKEND == "torch" else None
+
+
+def versions() -> dict[str, str]:
+    """Python, Keras, backend and backend-library versions, for reports and the pytest header.
+
+    Read from package metadata, so that nothing is imported that the backend does not need.
+    """
+    info = {
+        "python": platform.python_version(),
+        "keras": KERAS_VERSION,
+        "keras_package": keras.__name__,
+        "backend": BACKEND,
+        "numpy": np.__version__,
+    }
+    for name in ("tensorflow", "tensorflow-cpu", "tf-keras", "jax", "jaxlib", "torch"):
+        try:
+            info[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return info
+
+
+def get_steps_per_execution(model) -> int:
+    """The compiled model's ``steps_per_execution``."""
+    if KERAS_MAJOR >= 3:
+        return int(model.steps_per_execution)
+    return int(model._steps_per_execution.numpy())
+
+
+def set_steps_per_execution(model, steps: int) -> None:
+    """Change a compiled model's ``steps_per_execution`` without recompiling (which would reset Adam).
+
+    Keras 2 keeps it in a variable that its compiled functions read; Keras 3 reads a plain attribute
+    when it traces, so its compiled functions are dropped and traced again.
+    """
+    if steps == get_steps_per_execution(model):
+        return
+    if KERAS_MAJOR >= 3:
+        model.steps_per_execution = steps
+        model.train_function = model.test_function = model.predict_function = None
+    else:
+        model._steps_per_execution.assign(steps)

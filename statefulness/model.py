@@ -1,0 +1,113 @@
+"""Build the tutorial's model, and drive its state: reset, predict, warm up, generate.
+
+The functions here are thin on purpose: each is a few Keras calls that a reader of the spec can see
+through (``keras.Input(batch_size=...)``, ``layer.reset_states()``, ``model.predict_on_batch``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._keras import keras, max_steps_per_execution
+from ._validate import check_int
+from .data import Dataset
+
+
+def build_model(
+    input_shape: tuple[int, int],
+    n_classes: int,
+    *,
+    units: int = 32,
+    stateful: bool = False,
+    batch_size: int | None = None,
+    steps_per_execution: int = 1,
+) -> keras.Model:
+    """An LSTM of ``units`` and a softmax Dense, compiled with Adam, categorical cross-entropy and accuracy.
+
+    A stateful LSTM keeps one state row per sample of a batch, so it needs the batch size when it is
+    built: it is declared with ``keras.Input(shape, batch_size=...)``, which every Keras version accepts.
+    """
+    if not (isinstance(input_shape, tuple) and len(input_shape) == 2):
+        raise ValueError(f"input_shape: expected (timesteps, features), got {input_shape!r}")
+    for i, name in enumerate(("timesteps", "features")):
+        check_int(f"input_shape[{i}] ({name})", input_shape[i], low=1)
+    check_int("n_classes", n_classes, low=2)
+    check_int("units", units, low=1)
+    check_int("steps_per_execution", steps_per_execution, low=1)
+    if stateful and batch_size is None:
+        raise ValueError("batch_size: a stateful LSTM needs a batch size (one state row per sample); got None")
+    if batch_size is not None:
+        check_int("batch_size", batch_size, low=1)
+    limit = max_steps_per_execution()
+    if limit is not None:
+        steps_per_execution = min(steps_per_execution, limit)
+
+    inputs = keras.Input(shape=input_shape, batch_size=batch_size)
+    hidden = keras.layers.LSTM(units, stateful=stateful)(inputs)
+    outputs = keras.layers.Dense(n_classes, activation="softmax")(hidden)
+    model = keras.Model(inputs, outputs)
+    model.compile(
+        optimizer="adam",
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=steps_per_execution,
+    )
+    return model
+
+
+def stateful_layers(model) -> list:
+    """Every stateful layer of ``model``, nested models and wrappers included."""
+    return [layer for layer in model._flatten_layers(include_self=False) if getattr(layer, "stateful", False)]
+
+
+def reset_states(model) -> None:
+    """Return every stateful layer of ``model`` to zero state (Keras 3 models have no ``reset_states``)."""
+    for layer in stateful_layers(model):
+        layer.reset_states()
+
+
+def predict_next(model, dataset: Dataset, pattern: str) -> str:
+    """The letter the model predicts after ``pattern``; a stateful model's state moves on by one batch."""
+    return dataset.decode(_predict(model, dataset.encode(pattern)))
+
+
+def warm_up(model, dataset: Dataset, prefix: str) -> None:
+    """Feed ``prefix`` letter by letter through a stateful model, leaving its state where the prefix ends."""
+    if not prefix:
+        raise ValueError("prefix: expected at least one letter, got ''")
+    for letter in _windows(dataset, prefix):
+        _predict(model, dataset.encode(letter))
+
+
+def generate(model, dataset: Dataset, seed: str, n: int) -> str:
+    """``n`` letters generated from ``seed`` by feeding each prediction back in, as the tutorial does.
+
+    The input at each step is the last ``dataset.length`` letters (fewer for ``variable_length``).
+    A stateful model carries its state from step to step; reset it first for a cold start.
+    """
+    check_int("n", n, low=0)
+    text = seed
+    context = _windows(dataset, seed)[-1]
+    for _ in range(n):
+        letter = predict_next(model, dataset, context)
+        text += letter
+        context = (context + letter)[-dataset.length :]
+    return text[len(seed) :]
+
+
+def _windows(dataset: Dataset, text: str) -> list[str]:
+    """The inputs that feed ``text`` through in order: one per letter for one_char, else sliding windows."""
+    k = dataset.length
+    if dataset.framing == "variable_length":
+        return [text[max(0, i + 1 - k) : i + 1] for i in range(len(text))]
+    if len(text) < k:
+        raise ValueError(f"seed {text!r}: the {dataset.framing} framing needs at least {k} letters")
+    return [text[i : i + k] for i in range(len(text) - k + 1)]
+
+
+def _predict(model, x: np.ndarray) -> np.ndarray:
+    """One batch through the model with ``predict_on_batch`` (no data adapter: fast for one letter)."""
+    batch = model.inputs[0].shape[0]
+    if batch is not None and batch != len(x):
+        raise ValueError(f"model: built for batches of {batch}, but one step here feeds {len(x)} row(s)")
+    return np.asarray(model.predict_on_batch(x))
