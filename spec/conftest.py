@@ -1,5 +1,6 @@
-"""pytest set-up for the spec: environment header, a fresh Keras session per test, hypothesis
-profiles, known deviations as strict xfails, and a machine-readable claims report."""
+"""pytest set-up for the spec: known deviations as strict xfails, the trained outcomes that the learning
+claims share, and a machine-readable claims report. (The header, hypothesis profiles and the fresh Keras
+session per test come from the project's root ``conftest.py``.)"""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
@@ -18,25 +18,6 @@ from statefulness import _keras
 from statefulness._keras import BACKEND, KERAS_VERSION
 
 from .known_deviations import DEVIATIONS
-
-settings.register_profile(
-    "ci",
-    derandomize=True,
-    deadline=None,
-    max_examples=20,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile(
-    "dev",
-    deadline=None,
-    max_examples=20,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile("thorough", parent=settings.get_profile("dev"), max_examples=200)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
-
 
 def pytest_addoption(parser):
     group = parser.getgroup("statefulness")
@@ -46,13 +27,11 @@ def pytest_addoption(parser):
         default=os.environ.get("STATEFULNESS_CLAIMS_REPORT"),
         help="write each claim's verdict, observed figures and the environment to PATH (JSON)",
     )
-
-
-def pytest_report_header(config):
-    info = _keras.versions()
-    lines = [f"statefulness spec: Keras {info['keras']} ({info['keras_package']}), backend {info['backend']}"]
-    lines.append("  " + ", ".join(f"{k} {v}" for k, v in info.items() if k not in ("keras", "keras_package", "backend")))
-    return lines
+    group.addoption(
+        "--full",
+        action="store_true",
+        help="learning claims: the tutorial's full schedules over SEEDS['full'] (slow)",
+    )
 
 
 def _deviation_for(nodeid: str):
@@ -74,11 +53,25 @@ def pytest_collection_modifyitems(config, items):
             item.user_properties.append(("deviation", deviation.reason))
 
 
-@pytest.fixture(autouse=True)
-def fresh_keras_session():
-    """Every test starts from a fresh Keras session (as Keras's own tests do)."""
-    _keras.clear_session()
-    yield
+SEEDS = {"default": (7,), "full": (7, 8, 9)}
+"""The fixed seeds of the learning claims per tier (7 is the tutorial's). calibration/TABLE.md shows the
+claims over seeds 0-19 (0-9 for variable_length), these among them."""
+
+
+@pytest.fixture(scope="session")
+def outcomes(request):
+    """``outcomes(name)``: the recipe trained once per seed of the tier, shared by every claim on it."""
+    from statefulness.experiments import run_experiment
+
+    full = request.config.getoption("--full")
+    cache: dict[str, list] = {}
+
+    def get(name: str):
+        if name not in cache:
+            cache[name] = [run_experiment(name, seed=s, full=full) for s in SEEDS["full" if full else "default"]]
+        return cache[name]
+
+    return get
 
 
 @pytest.fixture

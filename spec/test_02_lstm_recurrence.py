@@ -9,6 +9,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from statefulness._keras import keras, to_tensor
+
 from . import reference
 from .tiny import TOLERANCE, inputs_strategy, lstm_model, weights_strategy
 
@@ -37,8 +39,6 @@ def test_keras_lstm_computes_the_documented_recurrence(case):
 def test_keras_lstm_continues_from_a_given_initial_state(case, state_seed):
     """Called with ``initial_state=[h0, c0]``, the LSTM continues the recurrence from that state, as
     the NumPy recurrence does: state is just ``h`` and ``c``, nothing else is carried."""
-    from statefulness._keras import keras
-
     weights, x = case
     batch, units = x.shape[0], weights[1].shape[0]
     rng = np.random.default_rng(state_seed)
@@ -48,6 +48,6 @@ def test_keras_lstm_continues_from_a_given_initial_state(case, state_seed):
     layer.set_weights(weights)
     expected, _, _ = reference.lstm(x, *weights, h0=h0, c0=c0)
     np.testing.assert_allclose(
-        np.asarray(layer(x, initial_state=[h0, c0])), expected, **TOLERANCE,
+        np.asarray(layer(to_tensor(x), initial_state=[to_tensor(h0), to_tensor(c0)])), expected, **TOLERANCE,
         err_msg="Keras's LSTM does not continue the recurrence from the given initial state",
     )

@@ -83,11 +83,14 @@ def versions() -> dict[str, str]:
         "backend": BACKEND,
         "numpy": np.__version__,
     }
-    for name in ("tensorflow", "tensorflow-cpu", "tf-keras", "jax", "jaxlib", "torch"):
-        try:
-            info[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
+    for key, names in {"tensorflow": ("tensorflow", "tensorflow-cpu"), "tf_keras": ("tf-keras",),
+                       "jax": ("jax",), "torch": ("torch",)}.items():
+        for name in names:
+            try:
+                info[key] = metadata.version(name)
+                break
+            except metadata.PackageNotFoundError:
+                pass
     return info
 
 
@@ -111,3 +114,12 @@ def set_steps_per_execution(model, steps: int) -> None:
         model.train_function = model.test_function = model.predict_function = None
     else:
         model._steps_per_execution.assign(steps)
+
+
+def to_tensor(x):
+    """A backend tensor of ``x`` (Keras 2 layers refuse NumPy arrays as ``initial_state``)."""
+    if KERAS_MAJOR >= 3:
+        return keras.ops.convert_to_tensor(x)
+    import tensorflow as tf
+
+    return tf.convert_to_tensor(x)

@@ -56,8 +56,9 @@ def build_model(
 
 
 def stateful_layers(model) -> list:
-    """Every stateful layer of ``model``, nested models and wrappers included."""
-    return [layer for layer in model._flatten_layers(include_self=False) if getattr(layer, "stateful", False)]
+    """Every stateful RNN layer of ``model``, inside nested models and wrappers (Bidirectional) too."""
+    layers = model._flatten_layers(include_self=False)
+    return [layer for layer in layers if isinstance(layer, keras.layers.RNN) and layer.stateful]
 
 
 def reset_states(model) -> None:

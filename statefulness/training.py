@@ -82,8 +82,7 @@ def train(
     if limit is not None:
         steps = math.gcd(steps, limit)
 
-    rng = np.random.default_rng(np.random.randint(2**31) if seed is None else seed)
-    order = np.concatenate([rng.permutation(n) if shuffle else np.arange(n) for _ in range(epochs)])
+    order = np.concatenate(epoch_orders(n, epochs, shuffle=shuffle, seed=seed))
     boundaries = EpochBoundaries(steps_per_log, reset_period, epochs // log_every, progress)
 
     before = _keras.get_steps_per_execution(model)
@@ -94,6 +93,15 @@ def train(
     finally:
         _keras.set_steps_per_execution(model, before)
     return boundaries.history
+
+
+def epoch_orders(n: int, epochs: int, *, shuffle: bool, seed: int | None) -> list[np.ndarray]:
+    """The order of the ``n`` samples in each epoch: ``default_rng(seed).permutation(n)`` drawn anew
+    for every epoch if ``shuffle``, else ``0 .. n - 1``. (What ``train`` feeds, in one list per epoch.)"""
+    if not shuffle:
+        return [np.arange(n)] * epochs
+    rng = np.random.default_rng(np.random.randint(2**31) if seed is None else seed)
+    return [rng.permutation(n) for _ in range(epochs)]
 
 
 class EpochBoundaries(keras.callbacks.Callback):

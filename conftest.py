@@ -1,0 +1,38 @@
+"""pytest set-up for the whole project: a report header naming the Keras under test, hypothesis
+profiles, and a fresh Keras session for every test."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from statefulness import _keras
+
+settings.register_profile(
+    "dev",
+    deadline=None,  # a first call traces a Keras function: slow once, not a regression
+    max_examples=20,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True)
+settings.register_profile("thorough", parent=settings.get_profile("dev"), max_examples=200)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_report_header(config):
+    info = _keras.versions()
+    lines = [f"statefulness spec: Keras {info['keras']} ({info['keras_package']}), backend {info['backend']}"]
+    lines.append("  " + ", ".join(f"{k} {v}" for k, v in info.items() if k not in ("keras", "keras_package", "backend")))
+    return lines
+
+
+@pytest.fixture(autouse=True)
+def fresh_keras_session():
+    """Every test starts from a fresh Keras session (as Keras's own tests do)."""
+    _keras.clear_session()
+    yield
+
+

@@ -1,0 +1,111 @@
+"""Train every recipe over many seeds and keep the per-seed results: the evidence behind every
+learning-claim threshold in ``statefulness/claims.py``.
+
+    python scripts/calibrate.py --seeds 0-19 --tier default
+    python scripts/calibrate.py --seeds 0-9 --tier full --experiments variable_length
+    python scripts/calibrate.py --table        # rewrite calibration/TABLE.md from the results
+
+Results are appended to ``calibration/results.jsonl`` (one line per experiment, tier and seed; a run
+already there is skipped), so the script can be stopped and resumed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent / "calibration"
+RESULTS = HERE / "results.jsonl"
+
+
+def seeds(text: str) -> list[int]:
+    out = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out += list(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def load() -> list[dict]:
+    return [json.loads(line) for line in RESULTS.read_text().splitlines()] if RESULTS.exists() else []
+
+
+def calibrate(experiments, tiers, seed_list) -> None:
+    from statefulness import versions
+    from statefulness.claims import figures
+    from statefulness.experiments import RECIPES, run_experiment
+
+    done = {(r["experiment"], r["tier"], r["seed"]) for r in load()}
+    env = versions()
+    for tier in tiers:
+        for name in experiments:
+            if tier == "default" and not RECIPES[name].quick_epochs:
+                continue  # the default tier trains the full schedule: the full rows are its calibration
+            for seed in seed_list:
+                if (name, tier, seed) in done:
+                    continue
+                outcome = run_experiment(name, seed=seed, full=tier == "full")
+                row = {"experiment": name, "tier": tier, "seed": seed, "epochs": outcome.epochs,
+                       **figures(outcome), "wall_s": outcome.wall_s,
+                       "keras": env["keras"], "backend": env["backend"], "tensorflow": env.get("tensorflow")}
+                with RESULTS.open("a") as f:
+                    f.write(json.dumps(row) + "\n")
+                print(json.dumps(row), flush=True)
+
+
+def table() -> str:
+    from statefulness.claims import CLAIMS
+
+    rows = load()
+    lines = [
+        "# Calibration of the learning claims",
+        "",
+        "Per-seed results of `scripts/calibrate.py` (raw rows: `results.jsonl`). Each learning claim's",
+        "threshold in `statefulness/claims.py` cites the rows below; the spec's fixed seeds are among them.",
+        "",
+    ]
+    groups = sorted({(r["experiment"], r["tier"], r["epochs"], r["keras"], r["backend"]) for r in rows})
+    for experiment, tier, epochs, keras, backend in groups:
+        sel = sorted((r for r in rows if (r["experiment"], r["tier"], r["epochs"], r["keras"], r["backend"])
+                      == (experiment, tier, epochs, keras, backend)), key=lambda r: r["seed"])
+        keys = [k for k in sel[0] if k not in ("experiment", "tier", "seed", "epochs", "keras", "backend", "tensorflow")]
+        lines += [f"## {experiment}, {tier} tier ({epochs} epochs), Keras {keras} on {backend}, {len(sel)} seeds", ""]
+        lines.append("| seed | " + " | ".join(keys) + " |")
+        lines.append("|---:|" + "---:|" * len(keys))
+        for r in sel:
+            lines.append(f"| {r['seed']} | " + " | ".join(_fmt(r[k]) for k in keys) + " |")
+        numeric = [k for k in keys if isinstance(sel[0][k], (int, float)) and not isinstance(sel[0][k], bool)]
+        for label, fn in (("min", min), ("max", max)):
+            lines.append(f"| **{label}** | " + " | ".join(_fmt(fn(r[k] for r in sel)) if k in numeric else "" for k in keys) + " |")
+        held = [c for c in CLAIMS if c.experiment == experiment]
+        for claim in held:
+            ok = sum(claim.holds_for(r) for r in sel)
+            lines.append(f"\n- `{claim.id}` ({claim.threshold_text}): holds for {ok} of {len(sel)} seeds")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(v) -> str:
+    return f"{v:.4f}" if isinstance(v, float) else str(v)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=seeds, default=seeds("0-9"))
+    parser.add_argument("--tier", choices=["default", "full", "both"], default="both")
+    parser.add_argument("--experiments", nargs="*")
+    parser.add_argument("--table", action="store_true", help="only rewrite calibration/TABLE.md")
+    args = parser.parse_args(argv)
+    if not args.table:
+        from statefulness.experiments import EXPERIMENTS
+
+        tiers = ["default", "full"] if args.tier == "both" else [args.tier]
+        calibrate(args.experiments or EXPERIMENTS, tiers, args.seeds)
+    (HERE / "TABLE.md").write_text(table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""Chapter 16 (tutorial, "LSTM with Variable-Length Input to One-Char Output"): 1000 random runs of
+1 to 5 consecutive letters, pre-padded with zeros to 5 time steps (``pad_sequences``), stateless,
+LSTM(32), batch size 1, shuffled, 500 epochs. Default tier: 100 of the 500 epochs (calibrated in
+calibration/TABLE.md); ``--full`` trains all 500."""
+
+import pytest
+
+from .learning import check
+
+pytestmark = pytest.mark.learning
+
+
+def test_the_variable_length_model_learns_its_training_runs(outcomes, observe):
+    """High accuracy on the 1000 training draws (tutorial's reproduction: 98.4 %)."""
+    check("variable_length_learns", outcomes("variable_length"), observe)
+
+
+def test_the_variable_length_model_answers_runs_of_one_to_five_letters_drawn_or_not(outcomes, observe):
+    """Asked for the next letter after every run of 1 to 5 letters (115 of them, including "Y" alone,
+    which the tutorial's way of drawing never draws), the model answers most of them right."""
+    check("variable_length_generalises", outcomes("variable_length"), observe)

@@ -1,0 +1,125 @@
+"""What ``statefulness run`` shows: per claim, what the tutorial reported, what this Keras did, and the
+verdict; as a table on the terminal, as JSON, and as a Markdown report with learning curves."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from ._keras import versions
+from .claims import CLAIMS, figures
+from .experiments import RECIPES, Outcome, run_experiment
+
+
+def run_all(names: list[str], seeds: list[int], *, full: bool, progress: bool) -> list[Outcome]:
+    outcomes = []
+    for name in names:
+        for seed in seeds:
+            recipe = RECIPES[name]
+            epochs = recipe.schedule(full)
+            shortened = "" if epochs == recipe.epochs else f" (the tutorial's is {recipe.epochs}; --full for it)"
+            print(f"training {name}: {epochs} epochs{shortened}, seed {seed} ...", file=sys.stderr, flush=True)
+            outcome = run_experiment(name, seed=seed, full=full, progress=progress)
+            print(f"  done in {outcome.wall_s:.1f} s, accuracy {100 * outcome.accuracy:.2f} %",
+                  file=sys.stderr, flush=True)
+            outcomes.append(outcome)
+    return outcomes
+
+
+def judge(outcomes: list[Outcome]) -> list[dict]:
+    """One verdict per claim and outcome of the claim's experiment."""
+    verdicts = []
+    for outcome in outcomes:
+        figs = figures(outcome)
+        for claim in (c for c in CLAIMS if c.experiment == outcome.experiment):
+            verdicts.append({
+                "claim": claim.id,
+                "experiment": claim.experiment,
+                "seed": outcome.seed,
+                "epochs": outcome.epochs,
+                "statement": claim.statement,
+                "tutorial": claim.tutorial,
+                "observed": claim.observe(figs),
+                "threshold": claim.threshold_text,
+                "holds": claim.holds_for(figs),
+            })
+    return verdicts
+
+
+def print_table(verdicts: list[dict], outcomes: list[Outcome], *, full: bool, file=None) -> None:
+    file = file or sys.stdout
+    env = versions()
+    print(f"\nKeras {env['keras']} on {env['backend']}"
+          + (f" (TensorFlow {env['tensorflow']})" if "tensorflow" in env else "")
+          + f", {'full' if full else 'default-tier'} schedules\n", file=file)
+    rows = [("claim", "seed", "tutorial", "observed", "verdict")]
+    rows += [(v["claim"], str(v["seed"]), v["tutorial"], v["observed"], "holds" if v["holds"] else "FAILS")
+             for v in verdicts]
+    widths = [min(max(len(r[i]) for r in rows), 60) for i in range(len(rows[0]))]
+    for i, row in enumerate(rows):
+        print("  ".join(_clip(cell, w).ljust(w) for cell, w in zip(row, widths)).rstrip(), file=file)
+        if i == 0:
+            print("  ".join("-" * w for w in widths), file=file)
+    held = sum(v["holds"] for v in verdicts)
+    total_s = sum(o.wall_s for o in outcomes)
+    print(f"\n{held} of {len(verdicts)} claims hold; training took {total_s:.1f} s.", file=file)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def write_json(path: Path, outcomes: list[Outcome], verdicts: list[dict], *, full: bool) -> None:
+    data = {
+        "environment": versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "schedules": "full" if full else "default",
+        "outcomes": [o.to_json() for o in outcomes],
+        "verdicts": verdicts,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def write_report(directory: Path, outcomes: list[Outcome], verdicts: list[dict], *, full: bool) -> None:
+    """``report.md`` with the verdicts and a learning-curve PNG per experiment, in ``directory``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    directory.mkdir(parents=True, exist_ok=True)
+    env = versions()
+    lines = [
+        "# statefulness run",
+        "",
+        f"Keras {env['keras']} on {env['backend']}; " + ", ".join(f"{k} {v}" for k, v in env.items()
+                                                                   if k not in ("keras", "backend")),
+        f"Schedules: {'full (the tutorial’s)' if full else 'default tier'}.",
+        "",
+        "| claim | seed | tutorial | observed | verdict |",
+        "|---|---:|---|---|---|",
+    ]
+    lines += [f"| {v['claim']} | {v['seed']} | {v['tutorial']} | {v['observed']} | "
+              f"{'holds' if v['holds'] else '**fails**'} |" for v in verdicts]
+    for name in dict.fromkeys(o.experiment for o in outcomes):
+        runs = [o for o in outcomes if o.experiment == name]
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        for o in runs:
+            step = o.epochs / len(o.history["accuracy"])
+            ax.plot([step * (i + 1) for i in range(len(o.history["accuracy"]))], o.history["accuracy"],
+                    label=f"seed {o.seed}")
+        ax.set(title=f"{name}: training accuracy", xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
+        ax.legend(loc="lower right")
+        fig.tight_layout()
+        fig.savefig(directory / f"{name}.png", dpi=100)
+        plt.close(fig)
+        recipe = RECIPES[name]
+        lines += ["", f"## {name}", "", f"Tutorial section: “{recipe.section}”. "
+                  f"LSTM({recipe.units}), batch size {recipe.batch_size}, shuffle={recipe.shuffle}, "
+                  f"stateful={recipe.stateful}, reset={recipe.reset}; "
+                  + ", ".join(f"seed {o.seed}: {o.epochs} epochs in {o.wall_s:.1f} s" for o in runs) + ".",
+                  "", f"![{name}]({name}.png)"]
+    (directory / "report.md").write_text("\n".join(lines) + "\n")

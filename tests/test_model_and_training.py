@@ -1,0 +1,130 @@
+"""The library's model, state helpers and training: what users call, and clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import statefulness as sf
+from statefulness._keras import layer_states
+
+
+@pytest.fixture
+def one_char():
+    return sf.make_dataset("one_char")
+
+
+def test_build_model_is_an_lstm_and_a_softmax_compiled_for_accuracy(one_char):
+    model = sf.build_model(one_char.input_shape, one_char.n_classes, units=8)
+    assert [type(layer).__name__ for layer in model.layers[1:]] == ["LSTM", "Dense"]
+    assert model.output_shape == (None, 26)
+    metrics = model.evaluate(one_char.X, one_char.y, verbose=0, return_dict=True)
+    assert set(metrics) == {"loss", "accuracy"}
+
+
+def test_a_stateful_model_keeps_one_state_row_per_sample(one_char):
+    model = sf.build_model(one_char.input_shape, one_char.n_classes, units=8, stateful=True, batch_size=5)
+    (layer,) = sf.stateful_layers(model)
+    assert [s.shape for s in layer_states(layer)] == [(5, 8), (5, 8)]
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        ({"units": 0}, ValueError, "units: expected an integer >= 1, got 0"),
+        ({"units": 2.0}, TypeError, "units: expected an integer"),
+        ({"stateful": True}, ValueError, "batch_size: a stateful LSTM needs a batch size"),
+        ({"batch_size": 0}, ValueError, "batch_size: expected an integer >= 1"),
+        ({"input_shape": (1,)}, ValueError, r"input_shape: expected \(timesteps, features\)"),
+        ({"n_classes": 1}, ValueError, "n_classes: expected an integer >= 2"),
+    ],
+)
+def test_build_model_names_the_bad_argument(one_char, kwargs, error, words):
+    args = {"input_shape": one_char.input_shape, "n_classes": 26, **kwargs}
+    with pytest.raises(error, match=words):
+        sf.build_model(args.pop("input_shape"), args.pop("n_classes"), **args)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        ({"epochs": 0}, ValueError, "epochs: expected an integer >= 1"),
+        ({"epochs": 2, "batch_size": 0}, ValueError, "batch_size: expected an integer >= 1"),
+        ({"epochs": 2, "batch_size": 4}, ValueError, "batch_size: .* must divide the 25 samples; got 4"),
+        ({"epochs": 2, "reset": "batch"}, ValueError, "reset: expected one of never, epoch"),
+        ({"epochs": 2, "reset": 0}, ValueError, "reset: expected an integer >= 1"),
+        ({"epochs": 3, "log_every": 2}, ValueError, r"log_every: expected a divisor of epochs \(3\)"),
+        ({"epochs": 2, "shuffle": "yes"}, TypeError, "shuffle: expected True or False"),
+    ],
+)
+def test_train_names_the_bad_argument_and_leaves_the_model_untouched(one_char, kwargs, error, words):
+    model = sf.build_model(one_char.input_shape, one_char.n_classes, units=4)
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(error, match=words):
+        sf.train(model, one_char, **kwargs)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_train_refuses_a_batch_size_other_than_the_stateful_models(one_char):
+    model = sf.build_model(one_char.input_shape, 26, units=4, stateful=True, batch_size=5)
+    with pytest.raises(ValueError, match="batch_size: the model was built for batches of 5, got 1"):
+        sf.train(model, one_char, epochs=1, batch_size=1)
+
+
+@pytest.mark.parametrize("data", [np.zeros((3, 1, 1)), (np.zeros((3, 1)), np.zeros((3, 26))),
+                                  (np.zeros((3, 1, 1)), np.zeros((2, 26)))])
+def test_train_refuses_arrays_of_the_wrong_shape(one_char, data):
+    model = sf.build_model(one_char.input_shape, 26, units=4)
+    with pytest.raises((TypeError, ValueError), match="data: expected"):
+        sf.train(model, data, epochs=1)
+
+
+def test_train_returns_one_history_entry_per_epoch_and_restores_steps_per_execution(one_char):
+    from statefulness._keras import get_steps_per_execution
+
+    model = sf.build_model(one_char.input_shape, 26, units=4)
+    history = sf.train(model, one_char, epochs=3)
+    assert [len(history[k]) for k in ("loss", "accuracy")] == [3, 3]
+    assert get_steps_per_execution(model) == 1
+
+
+def test_reset_every_k_batches_leaves_the_state_at_zero_after_a_multiple_of_k(one_char):
+    model = sf.build_model(one_char.input_shape, 26, units=4, stateful=True, batch_size=1)
+    sf.train(model, one_char, epochs=1, shuffle=False, reset=5)
+    for state in layer_states(sf.stateful_layers(model)[0]):
+        np.testing.assert_array_equal(state, 0)
+    sf.train(model, one_char, epochs=1, shuffle=False, reset="never")
+    assert np.any(layer_states(sf.stateful_layers(model)[0])[0] != 0)
+
+
+def test_generate_feeds_predictions_back_and_warm_up_moves_the_state(one_char):
+    model = sf.build_model(one_char.input_shape, 26, units=4, stateful=True, batch_size=1)
+    text = sf.generate(model, one_char, "A", 5)
+    assert len(text) == 5 and set(text) <= set(sf.ALPHABET)
+    (layer,) = sf.stateful_layers(model)
+    sf.reset_states(model)
+    sf.warm_up(model, one_char, "ABC")
+    assert np.any(layer_states(layer)[0] != 0)
+
+
+def test_generate_with_a_window_framing_slides_the_window():
+    ds = sf.make_dataset("window_timesteps")
+    model = sf.build_model(ds.input_shape, 26, units=4)
+    assert len(sf.generate(model, ds, "ABC", 4)) == 4
+    with pytest.raises(ValueError, match="seed 'AB': the window_timesteps framing needs at least 3 letters"):
+        sf.generate(model, ds, "AB", 4)
+
+
+@pytest.mark.parametrize("call", ["predict_next", "generate", "warm_up"])
+def test_a_seed_letter_outside_the_alphabet_is_refused(one_char, call):
+    model = sf.build_model(one_char.input_shape, 26, units=4, stateful=True, batch_size=1)
+    args = {"predict_next": ("a",), "generate": ("a", 3), "warm_up": ("a",)}[call]
+    with pytest.raises(ValueError, match="letters 'a' are not in the alphabet"):
+        getattr(sf, call)(model, one_char, *args)
+
+
+def test_predicting_on_a_stateful_model_for_another_batch_size_is_refused(one_char):
+    model = sf.build_model(one_char.input_shape, 26, units=4, stateful=True, batch_size=2)
+    with pytest.raises(ValueError, match=r"model: built for batches of 2, but one step here feeds 1 row"):
+        sf.predict_next(model, one_char, "A")
