@@ -47,6 +47,10 @@ def _deviation_for(nodeid: str):
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        _DOCS[item.nodeid] = {
+            "chapter": " ".join((item.module.__doc__ or "").split()),
+            "doc": " ".join((getattr(item, "function", None).__doc__ or "").split()) if hasattr(item, "function") else "",
+        }
         deviation = _deviation_for(item.nodeid)
         if deviation is not None:
             item.add_marker(pytest.mark.xfail(strict=True, raises=deviation.raises, reason=deviation.reason))
@@ -83,6 +87,7 @@ def observe(record_property):
 # -- claims report -------------------------------------------------------------------------------
 
 _RESULTS: dict[str, dict] = {}
+_DOCS: dict[str, dict] = {}
 
 
 def pytest_runtest_logreport(report):
@@ -113,7 +118,7 @@ def pytest_sessionfinish(session, exitstatus):
     report = {
         "environment": _keras.versions() | {"platform": platform.platform(), "env": os.environ.get("TOX_ENV_NAME", "")},
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "claims": sorted(_RESULTS.values(), key=lambda e: e["claim"]),
+        "claims": sorted(({**_DOCS.get(e["claim"], {}), **e} for e in _RESULTS.values()), key=lambda e: e["claim"]),
     }
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(report, indent=2, default=str) + "\n")

@@ -3,28 +3,45 @@
 The library is the "learn the alphabet" problem of the tutorial in current Keras: datasets in four
 framings, the tutorial's model, one-call training, and the few things users of stateful models need
 (reset a whole model, predict the next letter, warm the state up, generate letter by letter).
+
+Names are imported on first use, so that ``import statefulness`` (and the command line's ``matrix``
+and ``spec-doc``) do not load Keras and its backend until they are needed.
 """
 
-from ._keras import keras, seed_everything, versions
-from .data import ALPHABET, FRAMINGS, Dataset, all_subsequences, make_dataset
-from .model import build_model, generate, predict_next, reset_states, stateful_layers, warm_up
-from .training import train
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ALPHABET",
-    "FRAMINGS",
-    "Dataset",
-    "all_subsequences",
-    "build_model",
-    "generate",
-    "keras",
-    "make_dataset",
-    "predict_next",
-    "reset_states",
-    "seed_everything",
-    "stateful_layers",
-    "train",
-    "versions",
-]
+_WHERE = {
+    "keras": "_keras",
+    "seed_everything": "_keras",
+    "versions": "_keras",
+    "ALPHABET": "data",
+    "FRAMINGS": "data",
+    "Dataset": "data",
+    "all_subsequences": "data",
+    "make_dataset": "data",
+    "build_model": "model",
+    "generate": "model",
+    "predict_next": "model",
+    "reset_states": "model",
+    "stateful_layers": "model",
+    "warm_up": "model",
+    "train": "training",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'statefulness' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 from pathlib import Path
 
@@ -28,9 +28,12 @@ def _seed(text: str) -> int:
     return value
 
 
-def _parser() -> argparse.ArgumentParser:
-    from .experiments import EXPERIMENTS
+EXPERIMENTS = ("one_char", "window_features", "window_timesteps", "within_batch", "stateful", "variable_length")
+"""The recipes of ``experiments.py`` (checked equal there), named here so that ``--help``, ``matrix`` and
+``spec-doc`` do not load Keras."""
 
+
+def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="statefulness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -54,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     matrix.add_argument("--compare", action="store_true",
                         help="with two reports: only the claims whose verdict changed between them")
     matrix.add_argument("--output", type=Path, metavar="PATH", help="write the Markdown there too")
+    doc = sub.add_parser("spec-doc", help="render a claims report as a Markdown document, chapter by chapter")
+    doc.add_argument("report", type=Path, metavar="REPORT", help="a claims report of the spec (pytest --claims-report)")
+    doc.add_argument("--output", type=Path, metavar="PATH", help="write the Markdown there (default: stdout)")
     return parser
 
 
@@ -61,12 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "run":
         return _run(args)
+    if args.command == "spec-doc":
+        return _spec_doc(args)
     return _matrix(args)
 
 
 def _run(args) -> int:
-    from .experiments import EXPERIMENTS
-
     unknown = [e for e in args.experiments if e not in EXPERIMENTS]
     if unknown:
         return _usage(f"unknown experiment {unknown[0]!r}; expected any of {', '.join(EXPERIMENTS)}")
@@ -79,6 +85,7 @@ def _run(args) -> int:
         except ImportError:
             return _usage("--report needs matplotlib: pip install 'statefulness[plots]'")
 
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up notices
     from .report import judge, print_table, run_all, write_json, write_report
 
     names = list(dict.fromkeys(args.experiments)) or list(EXPERIMENTS)
@@ -107,6 +114,20 @@ def _matrix(args) -> int:
     print(text)
     if args.output:
         args.output.write_text(text + "\n")
+    return 0
+
+
+def _spec_doc(args) -> int:
+    from .matrix import load_report, spec_document
+
+    try:
+        text = spec_document(load_report(args.report))
+    except (OSError, ValueError) as error:
+        return _usage(str(error))
+    if args.output:
+        args.output.write_text(text)
+    else:
+        print(text, end="")
     return 0
 
 

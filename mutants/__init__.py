@@ -1,0 +1,169 @@
+"""Deliberately broken Keras: mutants that the spec must catch.
+
+Each mutant is a small patch to Keras 3 (``keras.src``) that breaks statefulness in one realistic way.
+They are applied only when ``STATEFULNESS_MUTANT`` names one and the ``mutants.plugin`` pytest plugin is
+loaded (``python -m mutants`` does both, in a subprocess per mutant); nothing else ever imports them.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+MUTANTS: dict[str, tuple[str, Callable[[], None]]] = {}
+
+
+def mutant(description: str):
+    def register(apply):
+        MUTANTS[apply.__name__] = (description, apply)
+        return apply
+
+    return register
+
+
+def _wrap_rnn_call(change_initial_state=None, change_sequences=None):
+    """Wrap ``RNN.call`` so that the state it starts from (and/or its input) is changed first."""
+    from keras.src import ops
+    from keras.src.layers.rnn.rnn import RNN
+
+    original = RNN.call
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if change_sequences is not None:
+            sequences = change_sequences(self, sequences)
+        if initial_state is None and change_initial_state is not None:
+            stored = self.states if self.stateful else self.get_initial_state(ops.shape(sequences)[0])
+            initial_state = change_initial_state(self, [ops.convert_to_tensor(s) for s in stored])
+        return original(self, sequences, initial_state=initial_state, mask=mask, training=training)
+
+    RNN.call = call
+
+
+@mutant("a stateful layer does not carry its state to the next batch (starts from zeros)")
+def state_not_carried():
+    from keras.src import ops
+
+    _wrap_rnn_call(lambda self, s: [ops.zeros_like(x) for x in s] if self.stateful else s)
+
+
+@mutant("the state of row i goes to row i + 1 of the next batch, not to row i")
+def state_to_wrong_row():
+    from keras.src import ops
+
+    _wrap_rnn_call(lambda self, s: [ops.roll(x, 1, axis=0) for x in s] if self.stateful else s)
+
+
+@mutant("only the hidden state h is carried; the cell state c starts from zeros")
+def only_h_carried():
+    from keras.src import ops
+
+    _wrap_rnn_call(lambda self, s: [s[0], ops.zeros_like(s[1])] if self.stateful and len(s) == 2 else s)
+
+
+@mutant("only the cell state c is carried; the hidden state h starts from zeros")
+def only_c_carried():
+    from keras.src import ops
+
+    _wrap_rnn_call(lambda self, s: [ops.zeros_like(s[0]), s[1]] if self.stateful and len(s) == 2 else s)
+
+
+@mutant("reset_state() does nothing")
+def reset_does_nothing():
+    from keras.src.layers.rnn.rnn import RNN
+
+    RNN.reset_state = lambda self: None
+
+
+@mutant("reset_state() zeroes h but leaves c")
+def reset_only_half():
+    from keras.src import ops
+    from keras.src.layers.rnn.rnn import RNN
+
+    def reset_state(self):
+        if self.states is not None:
+            self.states[0].assign(ops.zeros_like(self.states[0].value))
+
+    RNN.reset_state = reset_state
+
+
+@mutant("a stateless layer starts each batch from a small non-zero state")
+def stateless_not_from_zero():
+    from keras.src import ops
+
+    _wrap_rnn_call(lambda self, s: s if self.stateful else [x + 0.05 * ops.ones_like(x) for x in s])
+
+
+@mutant("rows of a batch leak into each other (each row's input gets a share of the batch mean)")
+def rows_leak():
+    from keras.src import ops
+
+    _wrap_rnn_call(change_sequences=lambda self, x: x + 0.1 * ops.mean(x, axis=0, keepdims=True))
+
+
+@mutant("fit ignores shuffle=False and shuffles anyway")
+def shuffle_false_ignored():
+    from keras.src.trainers.data_adapters import array_data_adapter
+
+    original = array_data_adapter.ArrayDataAdapter.__init__
+
+    def __init__(self, *args, **kwargs):
+        kwargs["shuffle"] = True
+        original(self, *args, **kwargs)
+
+    array_data_adapter.ArrayDataAdapter.__init__ = __init__
+
+
+@mutant("fit never shuffles, whatever shuffle says")
+def shuffle_ignored():
+    from keras.src.trainers.data_adapters import array_data_adapter
+
+    original = array_data_adapter.ArrayDataAdapter.__init__
+
+    def __init__(self, *args, **kwargs):
+        kwargs["shuffle"] = False
+        original(self, *args, **kwargs)
+
+    array_data_adapter.ArrayDataAdapter.__init__ = __init__
+
+
+@mutant("a stateful layer without a batch size is built silently, for batches of one")
+def no_batch_size_check():
+    from keras.src.layers.rnn.rnn import RNN
+
+    original = RNN.build
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        if self.stateful and sequences_shape[0] is None:
+            sequences_shape = (1, *sequences_shape[1:])
+        return original(self, sequences_shape, initial_state_shape)
+
+    RNN.build = build
+
+
+@mutant("predict resets the state of every stateful layer before it starts")
+def predict_resets_state():
+    from keras.src.models.model import Model
+
+    from statefulness.model import reset_states
+
+    original = Model.predict
+
+    def predict(self, *args, **kwargs):
+        reset_states(self)
+        return original(self, *args, **kwargs)
+
+    Model.predict = predict
+
+
+@mutant("the LSTM's forget gate uses the input gate's weights (a wrong recurrence)")
+def wrong_forget_gate():
+    from keras.src.layers.rnn.lstm import LSTMCell
+
+    def _compute_carry_and_output_fused(self, z, c_tm1):
+        z0, z1, z2, z3 = z
+        i = self.recurrent_activation(z0)
+        f = self.recurrent_activation(z0)  # should be z1
+        c = f * c_tm1 + i * self.activation(z2)
+        o = self.recurrent_activation(z3)
+        return c, o
+
+    LSTMCell._compute_carry_and_output_fused = _compute_carry_and_output_fused

@@ -1,0 +1,70 @@
+"""Meta-test: run the exact claims of the spec against each mutant; every mutant must be caught.
+
+    python -m mutants                  # all mutants, plus a clean baseline run that must pass
+    python -m mutants rows_leak ...    # some of them
+
+Prints, per mutant, the claims that caught it, and the mutation score; exits 1 if a mutant survived
+or the baseline failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import MUTANTS
+
+SPEC = ["spec", "-m", "not learning", "-p", "mutants.plugin", "-q", "-p", "no:cacheprovider",
+        "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+
+
+def run(name: str | None) -> tuple[int, list[str], float]:
+    """Run the exact spec with mutant ``name`` (None: unmutated); return exit code and failed claims."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "claims.json"
+        env = dict(os.environ, STATEFULNESS_MUTANT=name or "", CI="1")
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "pytest", *SPEC, "--claims-report", str(report)],
+                              env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        failed = []
+        if report.exists():
+            failed = [c["claim"].split("::", 1)[1] for c in json.loads(report.read_text())["claims"]
+                      if c["verdict"] == "fail"]
+        if proc.returncode not in (0, 1):
+            print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
+    return proc.returncode, failed, wall
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(MUTANTS)
+    unknown = [n for n in names if n not in MUTANTS]
+    if unknown:
+        print(f"mutants: error: unknown mutant {unknown[0]!r}; expected any of {', '.join(MUTANTS)}", file=sys.stderr)
+        return 2
+    code, failed, wall = run(None)
+    print(f"baseline (no mutant): exit {code}, {len(failed)} claims failed, {wall:.0f} s", flush=True)
+    if code != 0:
+        print("  the unmutated spec must pass first: " + ", ".join(failed))
+        return 1
+    caught = 0
+    for name in names:
+        code, failed, wall = run(name)
+        killed = code == 1 and failed
+        caught += bool(killed)
+        print(f"\n{'CAUGHT  ' if killed else 'SURVIVED'} {name}: {MUTANTS[name][0]} ({wall:.0f} s)", flush=True)
+        for claim in failed:
+            print(f"    caught by {claim}")
+        if not killed:
+            print(f"    exit code {code}: no claim failed")
+    print(f"\nmutation score: {caught}/{len(names)} = {100 * caught / len(names):.0f} %")
+    return 0 if caught == len(names) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

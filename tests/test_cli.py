@@ -1,0 +1,79 @@
+"""The command line: bad arguments get one line and exit status 2; reports round-trip."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from statefulness import cli
+from statefulness.experiments import EXPERIMENTS
+
+
+def test_the_command_line_knows_every_recipe():
+    assert cli.EXPERIMENTS == EXPERIMENTS
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["run", "two_char"], "unknown experiment 'two_char'"),
+        (["run", "--seed", "-1"], "argument --seed: expected a non-negative integer, got '-1'"),
+        (["run", "--seed", "x"], "argument --seed: expected a non-negative integer, got 'x'"),
+        (["run", "--frobnicate"], "unrecognized arguments: --frobnicate"),
+        ([], "the following arguments are required: command"),
+        (["matrix"], "the following arguments are required: REPORT"),
+        (["matrix", "missing.json"], "missing.json"),
+    ],
+)
+def test_bad_arguments_get_one_line_and_exit_status_2(argv, words, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        code = cli.main(argv)
+        raise SystemExit(code)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_python_dash_m_runs_the_same_command_line():
+    proc = subprocess.run([sys.executable, "-m", "statefulness", "run", "nope"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "statefulness: error: unknown experiment 'nope'; expected any of " + ", ".join(EXPERIMENTS)
+    ]
+
+
+def _report(tmp_path, name, verdict, keras="3.15.1"):
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps({
+        "environment": {"python": "3.11", "keras": keras, "backend": "tensorflow", "tensorflow": "2.21.0", "env": name},
+        "claims": [{"claim": "spec/test_03_x.py::test_a", "verdict": verdict, "observed": {"rows": 4},
+                    "chapter": "Chapter 3.", "doc": "A claim."},
+                   {"claim": "spec/test_03_x.py::test_b", "verdict": "pass", "observed": {}}],
+    }))
+    return path
+
+
+def test_matrix_tabulates_and_compare_shows_only_what_changed(tmp_path, capsys):
+    old, new = _report(tmp_path, "old", "pass", "2.15.0"), _report(tmp_path, "new", "known deviation")
+    assert cli.main(["matrix", str(old), str(new)]) == 0
+    table = capsys.readouterr().out
+    assert "| 03_x::a | pass (rows=4) | deviation (rows=4) |" in table
+    assert cli.main(["matrix", "--compare", str(old), str(new)]) == 0
+    changes = capsys.readouterr().out
+    assert "03_x::a" in changes and "03_x::b" not in changes
+
+
+def test_spec_doc_renders_claims_by_chapter(tmp_path, capsys):
+    assert cli.main(["spec-doc", str(_report(tmp_path, "r", "pass"))]) == 0
+    out = capsys.readouterr().out
+    assert "## 03 x" in out and "**pass** `test_a`: A claim." in out and "observed rows: 4" in out
+
+
+def test_a_file_that_is_not_a_report_is_refused(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    assert cli.main(["matrix", str(bad)]) == 2
+    assert "not a claims report" in capsys.readouterr().err
