@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up notices, before it loads
+
 import pytest
 from hypothesis import HealthCheck, settings
 

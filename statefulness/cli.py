@@ -28,7 +28,9 @@ def _seed(text: str) -> int:
     return value
 
 
-EXPERIMENTS = ("one_char", "window_features", "window_timesteps", "within_batch", "stateful", "variable_length")
+EXPERIMENTS = (
+    "one_char", "window_features", "window_timesteps", "within_batch", "stateful", "variable_length", "split_sequence",
+)
 """The recipes of ``experiments.py`` (checked equal there), named here so that ``--help``, ``matrix`` and
 ``spec-doc`` do not load Keras."""
 

@@ -67,6 +67,24 @@ def reset_states(model) -> None:
         layer.reset_states()
 
 
+class ResetStatesEvery(keras.callbacks.Callback):
+    """Reset the model's state after every ``batches`` batches of ``fit``, ``evaluate`` or ``predict``.
+
+    With ``steps_per_execution`` > 1 Keras calls batch callbacks once per execution, so it must divide
+    ``batches``.
+    """
+
+    def __init__(self, batches: int):
+        super().__init__()
+        self.batches = check_int("batches", batches, low=1)
+
+    def _maybe_reset(self, batch, logs=None):
+        if (batch + 1) % self.batches == 0:  # ``batch``: the last batch of the execution
+            reset_states(self.model)
+
+    on_train_batch_end = on_test_batch_end = on_predict_batch_end = _maybe_reset
+
+
 def predict_next(model, dataset: Dataset, pattern: str) -> str:
     """The letter the model predicts after ``pattern``; a stateful model's state moves on by one batch."""
     return dataset.decode(_predict(model, dataset.encode(pattern)))

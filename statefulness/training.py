@@ -13,7 +13,6 @@ one a loop of one-epoch ``fit`` calls would give. The spec checks that both ways
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
@@ -21,7 +20,7 @@ from . import _keras
 from ._keras import keras
 from ._validate import check_choice, check_int
 from .data import Dataset
-from .model import reset_states
+from .model import ResetStatesEvery
 
 RESETS = ("never", "epoch")
 
@@ -83,13 +82,14 @@ def train(
         steps = math.gcd(steps, limit)
 
     order = np.concatenate(epoch_orders(n, epochs, shuffle=shuffle, seed=seed))
-    boundaries = EpochBoundaries(steps_per_log, reset_period, epochs // log_every, progress)
+    boundaries = EpochBoundaries(steps_per_log, epochs // log_every, progress)
+    callbacks = [boundaries] if reset_period is None else [ResetStatesEvery(reset_period), boundaries]
 
     before = _keras.get_steps_per_execution(model)
     _keras.set_steps_per_execution(model, steps)
     try:
         model.fit(X[order], y[order], batch_size=batch_size, epochs=1, shuffle=False, verbose=0,
-                  callbacks=[boundaries])
+                  callbacks=callbacks)
     finally:
         _keras.set_steps_per_execution(model, before)
     return boundaries.history
@@ -105,25 +105,17 @@ def epoch_orders(n: int, epochs: int, *, shuffle: bool, seed: int | None) -> lis
 
 
 class EpochBoundaries(keras.callbacks.Callback):
-    """Marks epoch boundaries inside one long ``fit`` epoch.
+    """Marks epoch boundaries inside one long ``fit`` epoch: every ``steps_per_log`` batches it records
+    the metrics and resets them. ``steps_per_execution`` must divide ``steps_per_log``."""
 
-    Every ``steps_per_log`` batches it records the metrics and resets them; every ``reset_period``
-    batches (if given) it resets the model's state. ``steps_per_execution`` must divide both.
-    """
-
-    def __init__(self, steps_per_log: int, reset_period: int | None, logs_expected: int, progress: bool):
+    def __init__(self, steps_per_log: int, logs_expected: int, progress: bool):
         super().__init__()
         self.steps_per_log = steps_per_log
-        self.reset_period = reset_period
         self.history: dict[str, list[float]] = {"loss": [], "accuracy": []}
         self._bar = keras.utils.Progbar(logs_expected, unit_name="epoch") if progress else None
-        self._start = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
-        done = batch + 1  # batches seen so far; ``batch`` is the last one of the execution
-        if self.reset_period is not None and done % self.reset_period == 0:
-            reset_states(self.model)
-        if done % self.steps_per_log == 0:
+        if (batch + 1) % self.steps_per_log == 0:  # ``batch``: the last batch of the execution
             for key in self.history:
                 self.history[key].append(float(logs[key]))
             self.model.reset_metrics()
