@@ -99,30 +99,27 @@ def rows_leak():
     _wrap_rnn_call(change_sequences=lambda self, x: x + 0.1 * ops.mean(x, axis=0, keepdims=True))
 
 
-@mutant("fit ignores shuffle=False and shuffles anyway")
-def shuffle_false_ignored():
+def _force_shuffle(value: bool) -> None:
+    """Make every array data adapter shuffle (or not), whatever ``fit`` was told."""
     from keras.src.trainers.data_adapters import array_data_adapter
 
     original = array_data_adapter.ArrayDataAdapter.__init__
 
     def __init__(self, *args, **kwargs):
-        kwargs["shuffle"] = True
+        kwargs["shuffle"] = value
         original(self, *args, **kwargs)
 
     array_data_adapter.ArrayDataAdapter.__init__ = __init__
+
+
+@mutant("fit ignores shuffle=False and shuffles anyway")
+def shuffle_false_ignored():
+    _force_shuffle(True)
 
 
 @mutant("fit never shuffles, whatever shuffle says")
 def shuffle_ignored():
-    from keras.src.trainers.data_adapters import array_data_adapter
-
-    original = array_data_adapter.ArrayDataAdapter.__init__
-
-    def __init__(self, *args, **kwargs):
-        kwargs["shuffle"] = False
-        original(self, *args, **kwargs)
-
-    array_data_adapter.ArrayDataAdapter.__init__ = __init__
+    _force_shuffle(False)
 
 
 @mutant("a stateful layer without a batch size is built silently, for batches of one")

@@ -71,6 +71,8 @@ def table() -> str:
         sel = sorted((r for r in rows if (r["experiment"], r["tier"], r["epochs"], r["keras"], r["backend"])
                       == (experiment, tier, epochs, keras, backend)), key=lambda r: r["seed"])
         keys = [k for k in sel[0] if k not in ("experiment", "tier", "seed", "epochs", "keras", "backend", "tensorflow")]
+        for r in sel:
+            r.setdefault("tier", tier)
         lines += [f"## {experiment}, {tier} tier ({epochs} epochs), Keras {keras} on {backend}, {len(sel)} seeds", ""]
         lines.append("| seed | " + " | ".join(keys) + " |")
         lines.append("|---:|" + "---:|" * len(keys))

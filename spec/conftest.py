@@ -47,10 +47,9 @@ def _deviation_for(nodeid: str):
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        _DOCS[item.nodeid] = {
-            "chapter": " ".join((item.module.__doc__ or "").split()),
-            "doc": " ".join((getattr(item, "function", None).__doc__ or "").split()) if hasattr(item, "function") else "",
-        }
+        function = getattr(item, "function", None)
+        item.user_properties.append(("chapter", " ".join((item.module.__doc__ or "").split())))
+        item.user_properties.append(("doc", " ".join((getattr(function, "__doc__", None) or "").split())))
         deviation = _deviation_for(item.nodeid)
         if deviation is not None:
             item.add_marker(pytest.mark.xfail(strict=True, raises=deviation.raises, reason=deviation.reason))
@@ -87,14 +86,14 @@ def observe(record_property):
 # -- claims report -------------------------------------------------------------------------------
 
 _RESULTS: dict[str, dict] = {}
-_DOCS: dict[str, dict] = {}
+_DESCRIPTIVE = ("chapter", "doc", "deviation")
 
 
 def pytest_runtest_logreport(report):
     entry = _RESULTS.setdefault(report.nodeid, {"claim": report.nodeid, "verdict": "pass", "observed": {}})
     for key, value in report.user_properties:
-        if key == "deviation":
-            entry["deviation"] = value
+        if key in _DESCRIPTIVE:
+            entry[key] = value
         else:
             entry["observed"][key] = value
     if report.when == "call" or report.outcome != "passed":
@@ -118,7 +117,7 @@ def pytest_sessionfinish(session, exitstatus):
     report = {
         "environment": _keras.versions() | {"platform": platform.platform(), "env": os.environ.get("TOX_ENV_NAME", "")},
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "claims": sorted(({**_DOCS.get(e["claim"], {}), **e} for e in _RESULTS.values()), key=lambda e: e["claim"]),
+        "claims": sorted(_RESULTS.values(), key=lambda e: e["claim"]),
     }
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(report, indent=2, default=str) + "\n")

@@ -73,6 +73,19 @@ DEVIATIONS: list[Deviation] = [
         upstream="https://github.com/keras-team/keras/issues/21183",
     ),
     Deviation(
+        test="test_07_batch_size.py::test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide",
+        keras=">=2.12",
+        backends=("tensorflow",),
+        diagnosis=(
+            "On TensorFlow, `fit` and `evaluate` run a last, partial batch of r < B rows against the stored "
+            "(B, units) state without an error: as with `predict`, the r rows are broadcast to B, the loss "
+            "is taken over the broadcast rows, and every row of the stored state is overwritten from those "
+            "r samples. The batch-size check of Keras 3.12 (PR #21742) needs a static batch dimension, which "
+            "the TensorFlow trainer's traced function does not have (JAX's has, and raises)."
+        ),
+        upstream="https://github.com/keras-team/keras/issues/21183",
+    ),
+    Deviation(
         test="test_06_shuffling.py::test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run",
         keras=">=3",
         backends=("tensorflow",),
@@ -86,4 +99,60 @@ DEVIATIONS: list[Deviation] = [
             "`range(1).repeat(epochs)` and got a new order each epoch. Unseeded runs are not affected."
         ),
     ),
+    *[
+        Deviation(
+            test=test,
+            keras=">=3",
+            backends=("jax",),
+            diagnosis=(
+                "On JAX, `fit`, `evaluate`, `predict` and `predict_on_batch` neither carry a stateful RNN's "
+                "state from batch to batch nor keep it afterwards (direct calls do). The JAX trainer runs "
+                "stateless compiled steps over the model's trainable and non-trainable variables and writes "
+                "those back; the RNN's state variables are created under "
+                "`@tracking.no_automatic_dependency_tracking` (`RNN._create_state_variables`, "
+                "keras/src/layers/rnn/rnn.py), so they are not among `model.non_trainable_variables`, and "
+                "the `self_state.assign(state)` in `RNN.call` is lost with the step's scope."
+                + (f" {consequence}" if consequence else "")
+            ),
+        )
+        for test, consequence in [
+            ("test_01_split_sequences.py::test_a_stateful_layer_fed_the_stateful_layout_equals_a_stateless_layer_on_whole_sequences", ""),
+            ("test_01_split_sequences.py::test_without_the_reset_the_next_group_of_sequences_inherits_the_state",
+             "Nothing is inherited because nothing is carried."),
+            ("test_03_state_between_batches.py::test_predict_hands_the_state_of_sample_i_to_sample_i_plus_batch_size", ""),
+            ("test_03_state_between_batches.py::test_consecutive_chunks_through_a_stateful_layer_equal_the_whole_sequence[predict_on_batch]", ""),
+            ("test_03_state_between_batches.py::test_consecutive_chunks_through_a_stateful_layer_equal_the_whole_sequence[predict]", ""),
+            ("test_03_state_between_batches.py::test_fit_and_evaluate_carry_the_state_from_batch_to_batch", ""),
+            ("test_03_state_between_batches.py::test_state_persists_across_separate_predict_calls_until_reset", ""),
+            ("test_06_shuffling.py::test_shuffle_false_keeps_the_i_to_i_plus_bs_pairing_of_a_stateful_layer", ""),
+            ("test_06_shuffling.py::test_shuffling_breaks_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
+             "The state does not move, so shuffling has nothing to break."),
+            ("test_06_shuffling.py::test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run",
+             "This test sees the order through the state, so on JAX it cannot see it (the weight-based "
+             "shuffling claims pass)."),
+        ]
+    ],
+    *[
+        Deviation(
+            test=test,
+            keras=">=3",
+            backends=("torch",),
+            raises=RuntimeError,
+            diagnosis=(
+                "On PyTorch, `fit` on a model with a stateful RNN raises `RuntimeError: one of the variables "
+                "needed for gradient computation has been modified by an inplace operation`. `RNN.call` "
+                "(keras/src/layers/rnn/rnn.py) starts from `self.states`, whose tensors enter the autograd "
+                "graph, then writes the new state into the same variables with `self_state.assign(state)` "
+                "before the backward pass; the copy that `RNN.inner_loop` makes for torch does not cover the "
+                "initial state. Direct calls, `predict` and `evaluate` carry state correctly."
+            ),
+        )
+        for test in [
+            "test_03_state_between_batches.py::test_fit_and_evaluate_carry_the_state_from_batch_to_batch[fit]",
+            "test_06_shuffling.py::test_shuffle_false_keeps_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
+            "test_06_shuffling.py::test_shuffling_breaks_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
+            "test_06_shuffling.py::test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run",
+            "test_07_batch_size.py::test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide[fit]",
+        ]
+    ],
 ]

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statefulness._keras import keras, to_tensor
+from statefulness._keras import keras, to_numpy, to_tensor
 
 from . import reference
 from .tiny import TOLERANCE, inputs_strategy, lstm_model, weights_strategy
@@ -48,6 +48,6 @@ def test_keras_lstm_continues_from_a_given_initial_state(case, state_seed):
     layer.set_weights(weights)
     expected, _, _ = reference.lstm(x, *weights, h0=h0, c0=c0)
     np.testing.assert_allclose(
-        np.asarray(layer(to_tensor(x), initial_state=[to_tensor(h0), to_tensor(c0)])), expected, **TOLERANCE,
+        to_numpy(layer(to_tensor(x), initial_state=[to_tensor(h0), to_tensor(c0)])), expected, **TOLERANCE,
         err_msg="Keras's LSTM does not continue the recurrence from the given initial state",
     )

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statefulness._keras import layer_states
+from statefulness._keras import layer_states, to_numpy
 
 from . import reference
 from .tiny import TOLERANCE, inputs_strategy, lstm_model, random_inputs, random_weights, weights_strategy
@@ -64,7 +64,7 @@ def test_consecutive_chunks_through_a_stateful_layer_equal_the_whole_sequence(ca
     batch = chunks[0].shape[0]
     stateful, _ = lstm_model(weights, batch_size=batch, stateful=True)
     run = {
-        "direct call": lambda x: np.asarray(stateful(x)),
+        "direct call": lambda x: to_numpy(stateful(x)),
         "predict_on_batch": stateful.predict_on_batch,
         "predict": lambda x: stateful.predict(x, batch_size=batch, verbose=0),
     }[call]

@@ -33,22 +33,64 @@ def _paired(layer, chunks, weights) -> bool:
     return np.allclose(kept[0], h, **TOLERANCE) and np.allclose(kept[1], c, **TOLERANCE)
 
 
-def test_shuffle_false_keeps_the_order_so_the_pairing_holds():
-    """With ``shuffle=False``, ``fit`` feeds X in order and the layer ends holding the final state of
-    each whole sequence."""
+def _sgd_model(seed=0):
+    """A stateless Dense model trained by plain SGD: after one epoch its weights depend on the order in
+    which the samples came (each step moves the weights the next gradient is taken at)."""
+    seed_everything(seed)
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2, activation="tanh")])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5), loss="mse")
+    return model
+
+
+def _in_order(model, X, y, batch_size):
+    """The weights after training on the batches of X in their order, one ``train_on_batch`` each."""
+    for start in range(0, len(X), batch_size):
+        model.train_on_batch(X[start : start + batch_size], y[start : start + batch_size])
+    return model.get_weights()
+
+
+def _order_data():
+    rng = np.random.default_rng(22)
+    return rng.uniform(-1, 1, (12, 3)).astype("float32"), rng.uniform(-1, 1, (12, 2)).astype("float32")
+
+
+def test_shuffle_false_feeds_the_samples_in_order():
+    """``fit(shuffle=False)`` takes the batches in the order of X: its weights are those of
+    ``train_on_batch`` on each batch in turn."""
+    X, y = _order_data()
+    fitted = _sgd_model()
+    fitted.fit(X, y, batch_size=2, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(fitted.get_weights(), _in_order(_sgd_model(), X, y, 2)):
+        np.testing.assert_allclose(a, b, **TOLERANCE, err_msg="shuffle=False did not keep the order of X")
+
+
+def test_fit_shuffles_by_default():
+    """Called without ``shuffle``, ``fit`` takes the samples in another order than X's: its weights
+    are not those of training in order. (A random order equals X's with chance 1 in 12!.)"""
+    X, y = _order_data()
+    fitted = _sgd_model()
+    fitted.fit(X, y, batch_size=2, epochs=1, verbose=0)
+    in_order = _in_order(_sgd_model(), X, y, 2)
+    assert not all(np.allclose(a, b, **TOLERANCE) for a, b in zip(fitted.get_weights(), in_order)), (
+        "fit kept the order of X although shuffling is the default")
+
+
+def test_shuffle_false_keeps_the_i_to_i_plus_bs_pairing_of_a_stateful_layer():
+    """With ``shuffle=False``, a stateful layer trained over X laid out as in the Q&A ends holding the
+    final state of each whole sequence."""
     weights, chunks, X, y, model, layer = _setting()
     model.fit(X, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
-    assert _paired(layer, chunks, weights), "shuffle=False did not keep the order of the samples"
+    assert _paired(layer, chunks, weights), "shuffle=False did not keep the pairing of row i and row i + bs"
 
 
-def test_fit_shuffles_by_default_and_the_pairing_is_lost():
-    """Called without ``shuffle``, ``fit`` permutes the samples: the layer's final state is not the
-    one the ordered sequences give. (With 12 samples, the chance that a random order leaves the rows
-    in place is 1 in 12!; the seed is fixed.)"""
+def test_shuffling_breaks_the_i_to_i_plus_bs_pairing_of_a_stateful_layer():
+    """With shuffling (the default), the rows arrive in another order and the layer's final state is not
+    the one the ordered sequences give: the dependencies between Xi and Xi+bs are lost."""
     seed_everything(0)
     weights, chunks, X, y, model, layer = _setting()
     model.fit(X, y, batch_size=BATCH, epochs=1, verbose=0)
-    assert not _paired(layer, chunks, weights), "fit kept the order although shuffling is the default"
+    assert np.any(layer_states(layer)[0] != 0), "fit did not move the stored state at all"
+    assert not _paired(layer, chunks, weights), "the pairing survived shuffling"
 
 
 def test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run():

@@ -60,6 +60,9 @@ def layer_states(layer) -> list[np.ndarray]:
     states = layer.states
     if states is None or any(s is None for s in states):
         return []
+    if KERAS_MAJOR >= 3 and BACKEND != "tensorflow":
+        # ``Variable.numpy()`` goes through ``np.array(variable)``, which NumPy 2 warns about on JAX/torch
+        return [np.array(keras.ops.convert_to_numpy(s.value)) for s in states]
     return [np.array(s.numpy()) for s in states]
 
 
@@ -123,3 +126,10 @@ def to_tensor(x):
     import tensorflow as tf
 
     return tf.convert_to_tensor(x)
+
+
+def to_numpy(x) -> np.ndarray:
+    """What a layer or model call returned, as a NumPy array (on PyTorch, detached from autograd)."""
+    if KERAS_MAJOR >= 3:
+        return np.array(keras.ops.convert_to_numpy(x))
+    return np.array(x)

@@ -24,11 +24,15 @@ WINDOW_TIMESTEPS_MIN_ACCURACY = 0.95
 all 23 for 17 seeds, 22 for 3 (6, 9 and 13; the public reproduction also got 22, 95.65 %). 22 of 23 is
 still far above the framings that do not learn (at most 0.88 over 40 seeds)."""
 
-VARIABLE_LENGTH_MIN_ACCURACY = 0.90
-"""Reproduction of the tutorial: 98.4 %."""
+VARIABLE_LENGTH_MIN_ACCURACY = {"full": 0.90, "default": 0.75}
+"""Variable length, accuracy on the 1000 training draws. Reproduction of the tutorial: 98.4 %.
+Calibration: full tier (500 epochs) see TABLE.md; default tier (100 epochs, 10 seeds) 0.80-0.92, so
+0.75 says "learning is well under way" (an untrained model scores about 1/26), not the tutorial's level."""
 
-VARIABLE_LENGTH_MIN_SUBSEQUENCES = 0.90
-"""Share of all 115 runs of 1 to 5 letters (padded as in training) predicted right."""
+VARIABLE_LENGTH_MIN_SUBSEQUENCES = {"full": 0.90, "default": 0.70}
+"""Variable length, share of all 115 runs of 1 to 5 letters (padded as in training) predicted right.
+Default tier calibration (10 seeds): 89-102 of 115 (0.77-0.89). The runs missed are mostly single
+letters: the one-letter mapping that the naive model of chapter 11 cannot learn either."""
 
 SPLIT_CHANCE_MAX = 0.65
 """Split sequences, pieces after the first, held-out sequences: chance is 0.5 (two keys); 192 answers
@@ -57,14 +61,21 @@ class Claim:
         return bool(self.test(figures))
 
 
+def _tiers(thresholds: dict, text: str) -> str:
+    return "; ".join(f"{tier} tier: {text.format(value)}" for tier, value in thresholds.items())
+
+
 def figures(outcome) -> dict:
     """The numbers and strings the claims are judged on, flat, from one :class:`Outcome`."""
+    from .experiments import RECIPES
+
     extras = outcome.extras
+    tier = {"epochs": outcome.epochs, "tier": "full" if outcome.epochs >= RECIPES[outcome.experiment].epochs else "default"}
     right = [p for p, a in outcome.predictions.items() if a == ALPHABET[ALPHABET.index(p[-1]) + 1]]
     if outcome.experiment == "split_sequence":
-        return {f"{variant}_{where}": round(value, 6) for variant, result in extras.items()
-                for where, value in result.items()}
-    out = {
+        return tier | {f"{variant}_{where}": round(value, 6) for variant, result in extras.items()
+                       for where, value in result.items()}
+    out = tier | {
         "accuracy": round(outcome.accuracy, 6),
         "patterns_right": len(right),
         "patterns": len(outcome.predictions),
@@ -157,18 +168,18 @@ CLAIMS: list[Claim] = [
         "variable_length_learns", "variable_length",
         "Random runs of 1 to 5 letters, pre-padded: high accuracy on the training draws.",
         tutorial="98.40 % (the tutorial's run was interrupted; figure from a reproduction)",
-        threshold_text=f"accuracy >= {VARIABLE_LENGTH_MIN_ACCURACY}",
-        observe=lambda f: f"{100 * f['accuracy']:.2f} %",
-        test=lambda f: f["accuracy"] >= VARIABLE_LENGTH_MIN_ACCURACY,
+        threshold_text=_tiers(VARIABLE_LENGTH_MIN_ACCURACY, "accuracy >= {}"),
+        observe=lambda f: f"{100 * f['accuracy']:.2f} % after {f['epochs']} epochs",
+        test=lambda f: f["accuracy"] >= VARIABLE_LENGTH_MIN_ACCURACY[f["tier"]],
     ),
     Claim(
         "variable_length_generalises", "variable_length",
         "The variable-length model answers the runs of 1 to 5 letters, drawn for training or not.",
         tutorial="111 of 115 runs right in a reproduction",
-        threshold_text=f"share of the 115 runs right >= {VARIABLE_LENGTH_MIN_SUBSEQUENCES}",
+        threshold_text=_tiers(VARIABLE_LENGTH_MIN_SUBSEQUENCES, "share of the 115 runs right >= {}"),
         observe=lambda f: (f"{f['subsequences_right']}/{f['subsequences']} runs right, "
                            f"{f['unseen_right']}/{f['unseen']} never drawn; wrong: {f['wrong'] or '-'}"),
-        test=lambda f: f["subsequences_right"] >= VARIABLE_LENGTH_MIN_SUBSEQUENCES * f["subsequences"],
+        test=lambda f: f["subsequences_right"] >= VARIABLE_LENGTH_MIN_SUBSEQUENCES[f["tier"]] * f["subsequences"],
     ),    Claim(
         "split_stateless_is_at_chance", "split_sequence",
         "Pieces of split sequences: a stateless LSTM answers the pieces after the first at chance.",

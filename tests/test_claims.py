@@ -12,7 +12,7 @@ def test_every_claim_has_a_unique_id_and_a_known_experiment():
 def test_each_claim_separates_an_outcome_that_meets_it_from_one_that_does_not():
     """Each claim's test can fail: judged on figures on both sides of its threshold."""
     holds = {
-        "accuracy": 1.0, "patterns_right": 25, "patterns": 25, "from_A": "BCDEFGHIJKLMNOPQRSTUVWXYZ",
+        "epochs": 500, "tier": "full", "accuracy": 1.0, "patterns_right": 25, "patterns": 25, "from_A": "BCDEFGHIJKLMNOPQRSTUVWXYZ",
         "cold_K": "BCDEF", "warm_K": "L", "random_right": 20, "random": 20, "subsequences_right": 115,
         "subsequences": 115, "unseen_right": 1, "unseen": 1, "wrong": "",
         "stateless_later_pieces": 0.5, "stateless_first_piece": 1.0, "stateful_later_pieces": 1.0,
