@@ -15,7 +15,15 @@ def test_the_variable_length_model_learns_its_training_runs(outcomes, observe):
     check("variable_length_learns", outcomes("variable_length"), observe)
 
 
-def test_the_variable_length_model_answers_runs_of_one_to_five_letters_drawn_or_not(outcomes, observe):
-    """Asked for the next letter after every run of 1 to 5 letters (115 of them, including "Y" alone,
-    which the tutorial's way of drawing never draws), the model answers most of them right."""
+def test_the_variable_length_model_answers_most_runs_of_one_to_five_letters(outcomes, observe):
+    """Asked for the next letter after every run of 1 to 5 letters (115 of them, padded as in training),
+    the model answers most of them right (full tier: at least 90 %; calibration: 108-110 of 115)."""
     check("variable_length_generalises", outcomes("variable_length"), observe)
+
+
+def test_the_variable_length_model_is_not_right_on_every_run_and_misses_the_one_never_drawn(outcomes, observe):
+    """It is not "a model that can be given arbitrary letters": it misses a few runs, mostly single
+    letters (the one-letter mapping that chapter 11's model cannot learn either), and always "Y" alone,
+    the one run that the tutorial's draw (a start among all letters but the last two) never produces.
+    Every calibrated seed shows both (calibration/TABLE.md)."""
+    check("variable_length_is_not_right_on_every_run", outcomes("variable_length"), observe)

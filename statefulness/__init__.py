@@ -23,6 +23,7 @@ _WHERE = {
     "Dataset": "data",
     "all_subsequences": "data",
     "make_dataset": "data",
+    "ResetStatesEvery": "model",
     "build_model": "model",
     "generate": "model",
     "predict_next": "model",
@@ -30,6 +31,8 @@ _WHERE = {
     "stateful_layers": "model",
     "warm_up": "model",
     "train": "training",
+    "stateful_layout": "layout",
+    "split_sequences": "layout",
 }
 
 __all__ = sorted(_WHERE)
