@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, settings
 
 from statefulness import _keras
 
+pytest_plugins = ["spec.claims_report"]
+
 settings.register_profile(
     "dev",
     deadline=None,  # a first call traces a Keras function: slow once, not a regression
@@ -22,6 +24,21 @@ settings.register_profile(
 settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True)
 settings.register_profile("thorough", parent=settings.get_profile("dev"), max_examples=200)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("statefulness")
+    group.addoption(
+        "--claims-report",
+        metavar="PATH",
+        default=os.environ.get("STATEFULNESS_CLAIMS_REPORT"),
+        help="write each claim's verdict, observed figures and the environment to PATH (JSON)",
+    )
+    group.addoption(
+        "--full",
+        action="store_true",
+        help="learning claims: the tutorial's full schedules over SEEDS['full'] (slow)",
+    )
 
 
 def pytest_report_header(config):
