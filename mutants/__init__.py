@@ -164,3 +164,35 @@ def wrong_forget_gate():
         return c, o
 
     LSTMCell._compute_carry_and_output_fused = _compute_carry_and_output_fused
+
+
+@mutant("a stateful layer fed a batch of another size runs it silently from zeros, as if stateless")
+def batch_size_not_checked():
+    from keras.src.layers.rnn.rnn import RNN
+
+    original = RNN.call
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        rows = sequences.shape[0]
+        expected = self.states[0].shape[0] if self.stateful and self.states is not None else None
+        if expected is None or rows is None or rows == expected:
+            return original(self, sequences, initial_state=initial_state, mask=mask, training=training)
+        self.stateful = False
+        try:
+            return original(self, sequences, initial_state=initial_state, mask=mask, training=training)
+        finally:
+            self.stateful = True
+
+    RNN.call = call
+
+
+@mutant("keras.Input(shape, batch_size=B) forgets the batch size")
+def input_batch_size_ignored():
+    from keras.src.layers.core.input_layer import InputLayer
+
+    original = InputLayer.__init__
+
+    def __init__(self, shape=None, batch_size=None, *args, **kwargs):
+        original(self, shape, None, *args, **kwargs)
+
+    InputLayer.__init__ = __init__

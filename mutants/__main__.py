@@ -27,7 +27,7 @@ def run(name: str | None) -> tuple[int, list[str], float]:
     """Run the exact spec with mutant ``name`` (None: unmutated); return exit code and failed claims."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "claims.json"
-        env = dict(os.environ, STATEFULNESS_MUTANT=name or "", CI="1")
+        env = dict(os.environ, STATEFULNESS_MUTANT=name or "", CI="1", HYPOTHESIS_PROFILE="mutants")
         start = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "pytest", *SPEC, "--claims-report", str(report)],
                               env=env, capture_output=True, text=True)
