@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import os
 import platform
+import warnings
 from importlib import metadata
 
 import numpy as np
 
-if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true", "yes"):
-    import tf_keras as keras  # Keras 2 on TensorFlow 2.16+
-else:
-    import keras
+# Importing a backend is not under test: older TensorFlow releases emit DeprecationWarnings from their
+# own imports (sre_constants, ml_dtypes, distutils), which the spec's warnings-as-errors would turn fatal.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true", "yes"):
+        import tf_keras as keras  # Keras 2 on TensorFlow 2.16+
+    else:
+        import keras
 
 __all__ = [
     "BACKEND",
@@ -45,7 +50,7 @@ def seed_everything(seed: int) -> None:
     """
     keras.utils.set_random_seed(seed)
     if BACKEND == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # already imported by Keras
 
         tf.config.experimental.enable_op_determinism()
 

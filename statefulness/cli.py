@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     matrix.add_argument("--compare", action="store_true",
                         help="with two reports: only the claims whose verdict changed between them")
     matrix.add_argument("--output", type=Path, metavar="PATH", help="write the Markdown there too")
+    matrix.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True,
+                        help="show the observed figures beside each verdict (default: yes)")
     doc = sub.add_parser("spec-doc", help="render a claims report as a Markdown document, chapter by chapter")
     doc.add_argument("report", type=Path, metavar="REPORT", help="a claims report of the spec (pytest --claims-report)")
     doc.add_argument("--output", type=Path, metavar="PATH", help="write the Markdown there (default: stdout)")
@@ -112,7 +114,7 @@ def _matrix(args) -> int:
         return _usage(str(error))
     if args.compare and len(reports) != 2:
         return _usage(f"--compare takes exactly two reports, got {len(reports)}")
-    text = compare(*reports) if args.compare else matrix_markdown(reports)
+    text = compare(*reports) if args.compare else matrix_markdown(reports, figures=args.figures)
     print(text)
     if args.output:
         args.output.write_text(text + "\n")

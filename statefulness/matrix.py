@@ -36,24 +36,24 @@ def _claim_name(claim: str) -> str:
     return f"{Path(path).stem.removeprefix('test_')}::{name.removeprefix('test_')}"
 
 
-def _cell(entry: dict | None) -> str:
+def _cell(entry: dict | None, figures: bool = True) -> str:
     if entry is None:
         return "–"
-    figures = ", ".join(f"{k}={_short(v)}" for k, v in entry.get("observed", {}).items())
-    return MARK.get(entry["verdict"], entry["verdict"]) + (f" ({figures})" if figures else "")
+    seen = ", ".join(f"{k}={_short(v)}" for k, v in entry.get("observed", {}).items()) if figures else ""
+    return MARK.get(entry["verdict"], entry["verdict"]) + (f" ({seen})" if seen else "")
 
 
 def _short(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def matrix_markdown(reports: list[dict]) -> str:
+def matrix_markdown(reports: list[dict], figures: bool = True) -> str:
     claims = sorted({c["claim"] for r in reports for c in r["claims"]})
     by_env = [{c["claim"]: c for c in r["claims"]} for r in reports]
     lines = ["| claim | " + " | ".join(env_label(r) for r in reports) + " |",
              "|---|" + "---|" * len(reports)]
     for claim in claims:
-        lines.append(f"| {_claim_name(claim)} | " + " | ".join(_cell(e.get(claim)) for e in by_env) + " |")
+        lines.append(f"| {_claim_name(claim)} | " + " | ".join(_cell(e.get(claim), figures) for e in by_env) + " |")
     totals = []
     for entries in by_env:
         counts = {}
@@ -61,6 +61,8 @@ def matrix_markdown(reports: list[dict]) -> str:
             counts[entry["verdict"]] = counts.get(entry["verdict"], 0) + 1
         totals.append(", ".join(f"{n} {v}" for v, n in sorted(counts.items())))
     lines.append("| **totals** | " + " | ".join(totals) + " |")
+    wall = [f"{sum(c.get('duration_s', 0) for c in r['claims']):.0f} s" for r in reports]
+    lines.append("| **test time** (sum over tests) | " + " | ".join(wall) + " |")
     return "\n".join(lines)
 
 

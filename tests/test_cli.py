@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from statefulness import cli
 from statefulness.experiments import EXPERIMENTS
@@ -77,3 +81,25 @@ def test_a_file_that_is_not_a_report_is_refused(tmp_path, capsys):
     bad.write_text("[1, 2]")
     assert cli.main(["matrix", str(bad)]) == 2
     assert "not a claims report" in capsys.readouterr().err
+
+
+@given(st.text(min_size=1, max_size=12).filter(lambda t: t not in EXPERIMENTS and not t.startswith("-")))
+def test_any_unknown_experiment_name_gets_one_line_and_exit_status_2(name):
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        assert cli.main(["run", name]) == 2
+    assert len(stderr.getvalue().strip().splitlines()) == 1
+
+
+@pytest.mark.learning
+def test_run_prints_the_claims_table_and_writes_json_and_a_report(tmp_path, capsys):
+    """The main job end to end on the quickest recipe: table, JSON with versions, Markdown and a plot."""
+    code = cli.main(["run", "stateful", "--json", str(tmp_path / "out.json"), "--report", str(tmp_path / "rep")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "stateful_cold_start_at_K_goes_wrong" in out and "holds" in out
+    data = json.loads((tmp_path / "out.json").read_text())
+    assert data["environment"]["keras"] and {v["claim"] for v in data["verdicts"]} >= {"stateful_learns"}
+    assert data["outcomes"][0]["extras"]["cold_K"]
+    assert (tmp_path / "rep" / "report.md").read_text().count("| stateful_") == 4
+    assert (tmp_path / "rep" / "stateful.png").stat().st_size > 1000
