@@ -72,11 +72,32 @@ def layer_states(layer) -> list[np.ndarray]:
 
 
 def max_steps_per_execution() -> int | None:
-    """The largest ``steps_per_execution`` the backend accepts (``None``: no limit).
+    """The largest ``steps_per_execution`` that works here (``None``: no limit).
 
-    Keras 3 on PyTorch runs one step per call only.
+    Keras 3 on PyTorch runs one step per call only. Keras 3 before 3.9 on TensorFlow unrolls the steps of
+    an execution in Python inside one ``tf.function``, and TensorFlow refuses more than 32
+    ``Iterator.get_next()`` calls in one function ("An unusually high number ... was detected").
     """
-    return 1 if BACKEND == "torch" else None
+    if BACKEND == "torch":
+        return 1
+    if KERAS_MAJOR >= 3 and BACKEND == "tensorflow" and _version() < (3, 9):
+        return 32
+    return None
+
+
+def batches_done(batch: int, steps_per_execution: int) -> int:
+    """How many batches have run when a callback's ``on_*_batch_end(batch, ...)`` is called.
+
+    With ``steps_per_execution`` > 1, Keras calls batch callbacks once per execution: Keras 2 and Keras 3
+    from 3.11 pass the index of the execution's last batch, Keras 3 before 3.11 that of its first.
+    """
+    if KERAS_MAJOR >= 3 and _version() < (3, 11):
+        return batch + steps_per_execution
+    return batch + 1
+
+
+def _version() -> tuple[int, int]:
+    return tuple(int(part) for part in KERAS_VERSION.split(".")[:2])
 
 
 def versions() -> dict[str, str]:

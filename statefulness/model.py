@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._keras import keras, max_steps_per_execution, to_numpy
+from ._keras import batches_done, keras, max_steps_per_execution, to_numpy
 from ._validate import check_int
 from .data import Dataset
 
@@ -71,15 +71,16 @@ class ResetStatesEvery(keras.callbacks.Callback):
     """Reset the model's state after every ``batches`` batches of ``fit``, ``evaluate`` or ``predict``.
 
     With ``steps_per_execution`` > 1 Keras calls batch callbacks once per execution, so it must divide
-    ``batches``.
+    ``batches``, and the callback must be told it.
     """
 
-    def __init__(self, batches: int):
+    def __init__(self, batches: int, steps_per_execution: int = 1):
         super().__init__()
         self.batches = check_int("batches", batches, low=1)
+        self.steps_per_execution = check_int("steps_per_execution", steps_per_execution, low=1)
 
     def _maybe_reset(self, batch, logs=None):
-        if (batch + 1) % self.batches == 0:  # ``batch``: the last batch of the execution
+        if batches_done(batch, self.steps_per_execution) % self.batches == 0:
             reset_states(self.model)
 
     on_train_batch_end = on_test_batch_end = on_predict_batch_end = _maybe_reset

@@ -78,12 +78,12 @@ def train(
     reset_period = {"never": None, "epoch": steps_per_epoch}[reset] if isinstance(reset, str) else reset
     steps = steps_per_log if reset_period is None else math.gcd(steps_per_log, reset_period)
     limit = _keras.max_steps_per_execution()
-    if limit is not None:
-        steps = math.gcd(steps, limit)
+    if limit is not None:  # the largest divisor within the limit, so that boundaries still fall on executions
+        steps = max(d for d in range(1, min(steps, limit) + 1) if steps % d == 0)
 
     order = np.concatenate(epoch_orders(n, epochs, shuffle=shuffle, seed=seed))
-    boundaries = EpochBoundaries(steps_per_log, epochs // log_every, progress)
-    callbacks = [boundaries] if reset_period is None else [ResetStatesEvery(reset_period), boundaries]
+    boundaries = EpochBoundaries(steps_per_log, steps, epochs // log_every, progress)
+    callbacks = [boundaries] if reset_period is None else [ResetStatesEvery(reset_period, steps), boundaries]
 
     before = _keras.get_steps_per_execution(model)
     _keras.set_steps_per_execution(model, steps)
@@ -108,14 +108,15 @@ class EpochBoundaries(keras.callbacks.Callback):
     """Marks epoch boundaries inside one long ``fit`` epoch: every ``steps_per_log`` batches it records
     the metrics and resets them. ``steps_per_execution`` must divide ``steps_per_log``."""
 
-    def __init__(self, steps_per_log: int, logs_expected: int, progress: bool):
+    def __init__(self, steps_per_log: int, steps_per_execution: int, logs_expected: int, progress: bool):
         super().__init__()
         self.steps_per_log = steps_per_log
+        self.steps_per_execution = steps_per_execution
         self.history: dict[str, list[float]] = {"loss": [], "accuracy": []}
         self._bar = keras.utils.Progbar(logs_expected, unit_name="epoch") if progress else None
 
     def on_train_batch_end(self, batch, logs=None):
-        if (batch + 1) % self.steps_per_log == 0:  # ``batch``: the last batch of the execution
+        if _keras.batches_done(batch, self.steps_per_execution) % self.steps_per_log == 0:
             for key in self.history:
                 self.history[key].append(float(logs[key]))
             self.model.reset_metrics()
