@@ -7,8 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from packaging.specifiers import SpecifierSet
-from packaging.version import Version
 
 from statefulness._keras import BACKEND, KERAS_VERSION
 
@@ -20,7 +18,7 @@ def _deviation_for(nodeid: str):
     key = f"{Path(path).name}::{name}"
     for deviation in DEVIATIONS:
         if key == deviation.test or key.split("[")[0] == deviation.test:
-            if BACKEND in deviation.backends and Version(KERAS_VERSION) in SpecifierSet(deviation.keras):
+            if deviation.covers(KERAS_VERSION, BACKEND):
                 return deviation
     return None
 
