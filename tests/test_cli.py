@@ -93,13 +93,17 @@ def test_any_unknown_experiment_name_gets_one_line_and_exit_status_2(name):
 
 @pytest.mark.learning
 def test_run_prints_the_claims_table_and_writes_json_and_a_report(tmp_path, capsys):
-    """The main job end to end on the quickest recipe: table, JSON with versions, Markdown and a plot."""
-    code = cli.main(["run", "stateful", "--json", str(tmp_path / "out.json"), "--report", str(tmp_path / "rep")])
+    """The main job end to end on a quick recipe: table, JSON with versions, Markdown and a plot.
+
+    The recipe is `within_batch` (stateless, batch = the whole alphabet), whose claims hold on every backend;
+    the stateful recipe's claims fail where `fit` does not carry state (the spec's known deviations).
+    """
+    code = cli.main(["run", "within_batch", "--json", str(tmp_path / "out.json"), "--report", str(tmp_path / "rep")])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "stateful_cold_start_at_K_goes_wrong" in out and "holds" in out
+    assert "within_batch_learns" in out and "holds" in out
     data = json.loads((tmp_path / "out.json").read_text())
-    assert data["environment"]["keras"] and {v["claim"] for v in data["verdicts"]} >= {"stateful_learns"}
-    assert data["outcomes"][0]["extras"]["cold_K"]
-    assert (tmp_path / "rep" / "report.md").read_text().count("| stateful_") == 4
-    assert (tmp_path / "rep" / "stateful.png").stat().st_size > 1000
+    assert data["environment"]["keras"] and {v["claim"] for v in data["verdicts"]} == {"within_batch_learns"}
+    assert data["outcomes"][0]["extras"]["random_patterns"]
+    assert (tmp_path / "rep" / "report.md").read_text().count("| within_batch_") == 1
+    assert (tmp_path / "rep" / "within_batch.png").stat().st_size > 1000
