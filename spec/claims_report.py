@@ -16,7 +16,7 @@ from pathlib import Path
 from statefulness import _keras
 
 _RESULTS: dict[str, dict] = {}
-_DESCRIPTIVE = ("chapter", "doc", "deviation")
+_DESCRIPTIVE = ("chapter", "doc", "deviation", "consequence")
 
 
 def pytest_runtest_logreport(report):

@@ -33,7 +33,9 @@ def pytest_collection_modifyitems(config, items):
         deviation = _deviation_for(item.nodeid)
         if deviation is not None:
             item.add_marker(pytest.mark.xfail(strict=True, raises=deviation.raises, reason=deviation.reason))
-            item.user_properties.append(("deviation", deviation.reason))
+            item.user_properties.append(("deviation", deviation.cause))
+            if deviation.consequence:
+                item.user_properties.append(("consequence", deviation.consequence))
 
 
 SEEDS = {"default": (7,), "full": (7, 8, 9)}

@@ -63,7 +63,31 @@ def matrix_markdown(reports: list[dict], figures: bool = True) -> str:
     lines.append("| **totals** | " + " | ".join(totals) + " |")
     wall = [f"{sum(c.get('duration_s', 0) for c in r['claims']):.0f} s" for r in reports]
     lines.append("| **test time** (sum over tests) | " + " | ".join(wall) + " |")
-    return "\n".join(lines)
+    return "\n".join(lines + deviations_markdown(reports))
+
+
+def deviations_markdown(reports: list[dict]) -> list[str]:
+    """The known deviations met in the reports: each diagnosis once, with its claims and environments.
+
+    Each claim is its own minimal reproduction: run that one test (``pytest "spec/...::test_..."``).
+    """
+    seen: dict[str, dict[str, list[str]]] = {}
+    for report in reports:
+        for entry in report["claims"]:
+            if entry["verdict"] == "known deviation":
+                claims = seen.setdefault(entry.get("deviation", "(no diagnosis recorded)"), {})
+                claims.setdefault((entry["claim"], entry.get("consequence", "")), []).append(
+                    env_label(report).split(" (")[0])
+    if not seen:
+        return []
+    lines = ["", "## Known deviations", "",
+             "Each diagnosis once, then the claims it covers (each claim's test is its reproduction: "
+             "`pytest \"<claim>\"`) and the environments where it was met."]
+    for number, (diagnosis, claims) in enumerate(seen.items(), 1):
+        lines += ["", f"{number}. {diagnosis}"]
+        lines += [f"   - `{claim}`: {', '.join(envs)}" + (f". {consequence}" if consequence else "")
+                  for (claim, consequence), envs in claims.items()]
+    return lines
 
 
 def compare(before: dict, after: dict) -> str:
@@ -103,5 +127,5 @@ def spec_document(report: dict) -> str:
             for key, value in claim.get("observed", {}).items():
                 lines.append(f"  - observed {key}: {_short(value)}")
             if claim.get("deviation"):
-                lines.append(f"  - {claim['deviation']}")
+                lines.append(f"  - {claim['deviation']}" + (f" {claim['consequence']}" if claim.get("consequence") else ""))
     return "\n".join(lines) + "\n"

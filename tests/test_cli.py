@@ -54,7 +54,8 @@ def _report(tmp_path, name, verdict, keras="3.15.1"):
     path.write_text(json.dumps({
         "environment": {"python": "3.11", "keras": keras, "backend": "tensorflow", "tensorflow": "2.21.0", "env": name},
         "claims": [{"claim": "spec/test_03_x.py::test_a", "verdict": verdict, "observed": {"rows": 4},
-                    "chapter": "Chapter 3.", "doc": "A claim."},
+                    "chapter": "Chapter 3.", "doc": "A claim.",
+                    **({"deviation": "Known deviation (why)."} if verdict == "known deviation" else {})},
                    {"claim": "spec/test_03_x.py::test_b", "verdict": "pass", "observed": {}}],
     }))
     return path
@@ -65,6 +66,7 @@ def test_matrix_tabulates_and_compare_shows_only_what_changed(tmp_path, capsys):
     assert cli.main(["matrix", str(old), str(new)]) == 0
     table = capsys.readouterr().out
     assert "| 03_x::a | pass (rows=4) | deviation (rows=4) |" in table
+    assert "## Known deviations" in table and "   - `spec/test_03_x.py::test_a`: new" in table
     assert cli.main(["matrix", "--compare", str(old), str(new)]) == 0
     changes = capsys.readouterr().out
     assert "03_x::a" in changes and "03_x::b" not in changes
