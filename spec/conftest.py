@@ -45,16 +45,22 @@ claims over seeds 0-19 (0-9 for variable_length), these among them."""
 
 @pytest.fixture(scope="session")
 def outcomes(request):
-    """``outcomes(name)``: the recipe trained once per seed of the tier, shared by every claim on it."""
+    """``outcomes(name)``: the recipe trained once per seed of the tier, shared by every claim on it.
+
+    ``outcomes("split_sequence", *variants)`` trains only those variants, so that a claim about the
+    stateless variant does not depend on the stateful ones training at all (on PyTorch they cannot).
+    """
     from statefulness.experiments import run_experiment
 
     full = request.config.getoption("--full")
-    cache: dict[str, list] = {}
+    cache: dict[tuple, list] = {}
 
-    def get(name: str):
-        if name not in cache:
-            cache[name] = [run_experiment(name, seed=s, full=full) for s in SEEDS["full" if full else "default"]]
-        return cache[name]
+    def get(name: str, *variants: str):
+        key = (name, *variants)
+        if key not in cache:
+            cache[key] = [run_experiment(name, seed=s, full=full, variants=variants or None)
+                          for s in SEEDS["full" if full else "default"]]
+        return cache[key]
 
     return get
 

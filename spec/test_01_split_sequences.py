@@ -23,6 +23,9 @@ from . import reference
 from .learning import check
 from .tiny import TOLERANCE, inputs_strategy, lstm_model, weights_strategy
 
+STATEFUL_VARIANTS = ("split_sequence", "stateful", "stateful_shuffled", "stateful_no_reset")
+"""The experiment and its stateful variants, trained once for the three claims about them."""
+
 
 @st.composite
 def long_sequences(draw):
@@ -66,25 +69,25 @@ def test_without_the_reset_the_next_group_of_sequences_inherits_the_state():
 def test_a_stateless_lstm_answers_the_later_pieces_at_chance(outcomes, observe):
     """Trained on the pieces, a stateless LSTM answers the first piece (the key is in it) but the later
     ones no better than chance on held-out sequences: nothing reaches them from the first piece."""
-    check("split_stateless_is_at_chance", outcomes("split_sequence"), observe)
+    check("split_stateless_is_at_chance", outcomes("split_sequence", "stateless"), observe)
 
 
 @pytest.mark.learning
 def test_a_stateful_lstm_in_order_and_reset_per_sequence_learns_the_later_pieces(outcomes, observe):
     """Trained on the stateful layout, without shuffling, reset after each long sequence, it carries the
     key through the state and answers the later pieces of held-out sequences."""
-    check("split_stateful_learns", outcomes("split_sequence"), observe)
+    check("split_stateful_learns", outcomes(*STATEFUL_VARIANTS), observe)
 
 
 @pytest.mark.learning
 def test_the_same_stateful_lstm_trained_with_shuffling_does_not_learn_them(outcomes, observe):
     """Shuffled (Keras's default), the pieces arrive in random rows of random batches: the state carries
     some other sequence's key, and the later pieces stay at chance."""
-    check("split_shuffled_does_not_learn", outcomes("split_sequence"), observe)
+    check("split_shuffled_does_not_learn", outcomes(*STATEFUL_VARIANTS), observe)
 
 
 @pytest.mark.learning
 def test_the_same_stateful_lstm_trained_without_resets_does_worse(outcomes, observe):
     """Never reset, each group of sequences starts from the previous group's state; the model still sees
     each key, but does measurably worse on the later pieces than with resets."""
-    check("split_without_resets_does_worse", outcomes("split_sequence"), observe)
+    check("split_without_resets_does_worse", outcomes(*STATEFUL_VARIANTS), observe)

@@ -131,3 +131,26 @@ def test_predicting_on_a_stateful_model_for_another_batch_size_is_refused(one_ch
     model = sf.build_model(one_char.input_shape, 26, units=4, stateful=True, batch_size=2)
     with pytest.raises(ValueError, match=r"model: built for batches of 2, but one step here feeds 1 row"):
         sf.predict_next(model, one_char, "A")
+
+
+@pytest.mark.parametrize(
+    ("name", "variants", "words"),
+    [
+        ("split_sequence", ("stateless", "stateful_sorted"), "variants: expected one of stateless, stateful, "),
+        ("split_sequence", (), "variants: expected at least one of stateless"),
+        ("one_char", ("stateless",), "variants: only the split_sequence experiment has variants, not 'one_char'"),
+    ],
+)
+def test_run_experiment_names_a_bad_variant_before_training(name, variants, words):
+    from statefulness.experiments import run_experiment
+
+    with pytest.raises(ValueError, match=words):
+        run_experiment(name, epochs=1, variants=variants)
+
+
+def test_run_experiment_trains_only_the_split_variants_asked_for():
+    from statefulness.experiments import run_experiment
+
+    outcome = run_experiment("split_sequence", epochs=1, variants=("stateless",))
+    assert set(outcome.extras) == {"stateless"}
+    assert outcome.accuracy == outcome.extras["stateless"]["later_pieces"]
