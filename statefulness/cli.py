@@ -61,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     matrix.add_argument("--output", type=Path, metavar="PATH", help="write the Markdown there too")
     matrix.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True,
                         help="show the observed figures beside each verdict (default: yes)")
+    matrix.add_argument("--select", action="append", metavar="TEXT",
+                        help="only the claims whose id contains TEXT (repeatable: any of them)")
+    matrix.add_argument("--deviations", action=argparse.BooleanOptionalAction, default=True,
+                        help="list the known deviations met, with their diagnoses, below the table (default: yes)")
     doc = sub.add_parser("spec-doc", help="render a claims report as a Markdown document, chapter by chapter")
     doc.add_argument("report", type=Path, metavar="REPORT", help="a claims report of the spec (pytest --claims-report)")
     doc.add_argument("--output", type=Path, metavar="PATH", help="write the Markdown there (default: stdout)")
@@ -114,7 +118,13 @@ def _matrix(args) -> int:
         return _usage(str(error))
     if args.compare and len(reports) != 2:
         return _usage(f"--compare takes exactly two reports, got {len(reports)}")
-    text = compare(*reports) if args.compare else matrix_markdown(reports, figures=args.figures)
+    if args.select:
+        for report in reports:
+            report["claims"] = [c for c in report["claims"] if any(t in c["claim"] for t in args.select)]
+        if not any(report["claims"] for report in reports):
+            return _usage(f"--select: no claim contains any of {', '.join(map(repr, args.select))}")
+    text = compare(*reports) if args.compare else matrix_markdown(
+        reports, figures=args.figures, deviations=args.deviations)
     print(text)
     if args.output:
         args.output.write_text(text + "\n")

@@ -47,7 +47,7 @@ def _short(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def matrix_markdown(reports: list[dict], figures: bool = True) -> str:
+def matrix_markdown(reports: list[dict], figures: bool = True, deviations: bool = True) -> str:
     claims = sorted({c["claim"] for r in reports for c in r["claims"]})
     by_env = [{c["claim"]: c for c in r["claims"]} for r in reports]
     lines = ["| claim | " + " | ".join(env_label(r) for r in reports) + " |",
@@ -63,7 +63,7 @@ def matrix_markdown(reports: list[dict], figures: bool = True) -> str:
     lines.append("| **totals** | " + " | ".join(totals) + " |")
     wall = [f"{sum(c.get('duration_s', 0) for c in r['claims']):.0f} s" for r in reports]
     lines.append("| **test time** (sum over tests) | " + " | ".join(wall) + " |")
-    return "\n".join(lines + deviations_markdown(reports))
+    return "\n".join(lines + (deviations_markdown(reports) if deviations else []))
 
 
 def deviations_markdown(reports: list[dict]) -> list[str]:

@@ -67,6 +67,11 @@ def test_matrix_tabulates_and_compare_shows_only_what_changed(tmp_path, capsys):
     table = capsys.readouterr().out
     assert "| 03_x::a | pass (rows=4) | deviation (rows=4) |" in table
     assert "## Known deviations" in table and "   - `spec/test_03_x.py::test_a`: new" in table
+    assert cli.main(["matrix", "--select", "test_b", "--no-deviations", str(old), str(new)]) == 0
+    selected = capsys.readouterr().out
+    assert "03_x::b" in selected and "03_x::a" not in selected and "Known deviations" not in selected
+    assert cli.main(["matrix", "--select", "nothing", str(old)]) == 2
+    assert "--select: no claim contains any of 'nothing'" in capsys.readouterr().err
     assert cli.main(["matrix", "--compare", str(old), str(new)]) == 0
     changes = capsys.readouterr().out
     assert "03_x::a" in changes and "03_x::b" not in changes
