@@ -14,6 +14,6 @@ for i in $(seq 1 "$runs"); do
     else
         verdict=RED; failed=1
     fi
-    echo "run $i: --randomly-seed=$seed $verdict in $(( $(date +%s) - start )) s: $(tail -n 1 /tmp/no_flakes_$i.log)"
+    echo "run $i: --randomly-seed=$seed $verdict in $(( $(date +%s) - start )) s: $(grep -E '(passed|failed|error)' "/tmp/no_flakes_$i.log" | tail -n 1)"
 done
 exit $failed
