@@ -3,7 +3,8 @@
     python benchmarks/compare.py                 # full schedules, seed 7 (about 35 minutes)
     python benchmarks/compare.py --epochs 0.1    # a tenth of every schedule
 
-Prints a table of wall times and the ratio, and writes it to benchmarks/results-<keras>-<backend>.md.
+Prints a table of wall times and the ratio; a whole run (all experiments, full schedules) also writes it to
+benchmarks/results-<keras>-<backend>.md.
 """
 
 from __future__ import annotations
@@ -53,8 +54,9 @@ def main(argv=None) -> int:
     lines.append(f"| **all** | | {total_t:.1f} | | {total_l:.1f} | | {total_t / total_l:.1f}x |")
     text = "\n".join(lines) + "\n"
     print("\n" + text)
-    out = Path(__file__).resolve().parent / f"results-keras{env['keras']}-{env['backend']}.md"
-    out.write_text(text)
+    if args.epochs == 1 and args.experiments == list(EXPERIMENTS):  # only a whole run replaces the table
+        out = Path(__file__).resolve().parent / f"results-keras{env['keras']}-{env['backend']}.md"
+        out.write_text(text)
     return 0
 
 

@@ -9,8 +9,7 @@ import statefulness as sf
 import numpy as np
 
 from statefulness import keras
-from statefulness.experiments import RECIPES, SPLIT
-from statefulness.layout import split_sequences, stateful_layout
+from statefulness.experiments import RECIPES, SPLIT, split_layouts
 
 
 def tutorial_model(recipe, dataset):
@@ -47,12 +46,8 @@ def _split_sequence_the_qa_way(recipe, seed: int, epochs: int):
     """The Q&A's advice as people write it: per epoch, ``train_on_batch`` over each group's pieces in
     order, then ``reset_states()``. Only the stateful variant (the library's run is told the same);
     the accuracy is on the later pieces of held-out sequences, as the library measures it."""
-    shape = dict(pieces=SPLIT["pieces"], piece_length=SPLIT["piece_length"], classes=SPLIT["classes"])
     bs = recipe.batch_size
-    train = stateful_layout(*split_sequences(SPLIT["sequences"], seed=seed, **shape),
-                            piece_length=SPLIT["piece_length"], batch_size=bs)
-    test = stateful_layout(*split_sequences(SPLIT["sequences"], seed=seed + 10_000, **shape),
-                           piece_length=SPLIT["piece_length"], batch_size=bs)
+    train, test = split_layouts(seed, bs)
     sf.seed_everything(seed)
     model = keras.Sequential([
         keras.Input(batch_shape=(bs,) + train.X.shape[1:]),

@@ -167,6 +167,16 @@ SPLIT_VARIANTS = {
 }
 
 
+def split_layouts(seed: int, batch_size: int):
+    """The split-sequence task's training and held-out sequences (``SPLIT``), in the stateful layout."""
+    from .layout import split_sequences, stateful_layout
+
+    shape = dict(pieces=SPLIT["pieces"], piece_length=SPLIT["piece_length"], classes=SPLIT["classes"])
+    return tuple(stateful_layout(*split_sequences(SPLIT["sequences"], seed=s, **shape),
+                                 piece_length=SPLIT["piece_length"], batch_size=batch_size)
+                 for s in (seed, seed + 10_000))
+
+
 def _split_sequence(recipe: Recipe, seed: int, epochs: int, progress: bool, variants: tuple[str, ...]) -> Outcome:
     """Train the split-sequence model four ways (or ``variants`` of them) and measure each on held-out
     sequences, piece by piece. The outcome's accuracy is the stateful variant's on the later pieces
@@ -176,14 +186,9 @@ def _split_sequence(recipe: Recipe, seed: int, epochs: int, progress: bool, vari
     through the state. All four are evaluated the same way: pieces in stateful order, state reset at
     the start of each sequence (a stateless model ignores both).
     """
-    from .layout import split_sequences, stateful_layout
     from .model import ResetStatesEvery
 
-    shape = dict(pieces=SPLIT["pieces"], piece_length=SPLIT["piece_length"], classes=SPLIT["classes"])
-    train_layout = stateful_layout(*split_sequences(SPLIT["sequences"], seed=seed, **shape),
-                                   piece_length=SPLIT["piece_length"], batch_size=recipe.batch_size)
-    test_layout = stateful_layout(*split_sequences(SPLIT["sequences"], seed=seed + 10_000, **shape),
-                                  piece_length=SPLIT["piece_length"], batch_size=recipe.batch_size)
+    train_layout, test_layout = split_layouts(seed, recipe.batch_size)
     start = time.perf_counter()
     extras, histories = {}, {}
     for variant in variants:
