@@ -34,6 +34,7 @@ __all__ = [
     "clear_session",
     "layer_states",
     "max_steps_per_execution",
+    "quiet_backend_logs",
     "seed_everything",
     "versions",
 ]
@@ -69,6 +70,14 @@ def layer_states(layer) -> list[np.ndarray]:
         # ``Variable.numpy()`` goes through ``np.array(variable)``, which NumPy 2 warns about on JAX/torch
         return [np.array(keras.ops.convert_to_numpy(s.value)) for s in states]
     return [np.array(s.numpy()) for s in states]
+
+
+def quiet_backend_logs() -> None:
+    """Keep the backend's Python-level advice (TensorFlow's retracing warnings) out of the output."""
+    if BACKEND == "tensorflow":
+        import logging
+
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def max_steps_per_execution() -> int | None:

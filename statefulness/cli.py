@@ -94,7 +94,10 @@ def _run(args) -> int:
             return _usage("--report needs matplotlib: pip install 'statefulness[plots]'")
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up notices
+    from ._keras import quiet_backend_logs
     from .report import judge, print_table, run_all, write_json, write_report
+
+    quiet_backend_logs()  # the table is the output; TensorFlow's tracing advice is not about the claims
 
     names = list(dict.fromkeys(args.experiments)) or list(EXPERIMENTS)
     seeds = list(dict.fromkeys(args.seeds or [7]))
