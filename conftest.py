@@ -42,6 +42,12 @@ def pytest_addoption(parser):
         action="store_true",
         help="learning claims: the tutorial's full schedules over SEEDS['full'] (slow)",
     )
+    group.addoption(
+        "--wide",
+        action="store_true",
+        help="breadth claims (marker 'wide'): every layer kind and model shape with as many hypothesis "
+        "examples as the LSTM gets (the default tier draws a few per other shape)",
+    )
 
 
 def pytest_report_header(config):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from statefulness._keras import BACKEND, KERAS_VERSION
 
@@ -36,6 +37,27 @@ def pytest_collection_modifyitems(config, items):
             item.user_properties.append(("deviation", deviation.cause))
             if deviation.consequence:
                 item.user_properties.append(("consequence", deviation.consequence))
+
+
+FEW_EXAMPLES = 3
+"""Hypothesis examples per shape other than the LSTM in the default tier; ``--wide`` gives every shape
+the profile's count (the LSTM always has it)."""
+
+
+@pytest.fixture
+def examples(request):
+    """``@examples(shape)``: the hypothesis settings for a claim's examples on ``shape``.
+
+    The breadth claims build each shape's model once per test and draw weights and inputs per example
+    (Keras traces functions per model, so rebuilding per example would cost more than the examples).
+    """
+    wide = request.config.getoption("--wide")
+
+    def for_shape(shape):
+        everything = wide or shape.id == "LSTM"
+        return settings(max_examples=settings().max_examples if everything else FEW_EXAMPLES)
+
+    return for_shape
 
 
 SEEDS = {"default": (7,), "full": (7, 8, 9)}

@@ -3,18 +3,20 @@
 for the sample of index i in the following batch" (the Keras documentation the Q&A quotes). So the
 sample at index i of X feeds its state to the sample at index i + bs. Without it, every batch starts
 from zero. This chapter checks both through every way users drive a model: direct calls,
-``predict_on_batch``, ``predict``, ``fit`` and ``evaluate``."""
+``predict_on_batch``, ``predict``, ``fit`` and ``evaluate``, first for the tutorial's LSTM against a NumPy
+recurrence, then for every layer kind and model shape of ``spec/shapes.py`` against its yardstick."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+import statefulness
 from statefulness._keras import layer_states, to_numpy
 
-from . import reference
+from . import reference, shapes
 from .tiny import TOLERANCE, inputs_strategy, lstm_model, random_inputs, random_weights, weights_strategy
 
 
@@ -127,3 +129,58 @@ def test_state_persists_across_separate_predict_calls_until_reset():
     layer.reset_states()
     np.testing.assert_allclose(model.predict(letters[1], verbose=0), reference.lstm(letters[1], *weights)[1],
                                **TOLERANCE, err_msg="after reset_states, predict did not start from zeros")
+
+
+# Every layer kind and model shape users build (spec/shapes.py), through every driver.
+
+DRIVERS = ["direct call", "predict_on_batch", "predict", "evaluate", "fit"]
+
+
+def _drive(model, driver: str, X: np.ndarray, y_shape: tuple, **fit_kwargs) -> None:
+    """X through ``model`` by ``driver``, in batches of ``shapes.BATCH`` taken in order."""
+    y = np.zeros((len(X), *y_shape), "float32")
+    {
+        "direct call": lambda: model(X),
+        "predict_on_batch": lambda: model.predict_on_batch(X),
+        "predict": lambda: model.predict(X, batch_size=shapes.BATCH, verbose=0),
+        "evaluate": lambda: model.evaluate(X, y, batch_size=shapes.BATCH, verbose=0),
+        "fit": lambda: model.fit(X, y, batch_size=shapes.BATCH, shuffle=False, verbose=0, **fit_kwargs),
+    }[driver]()
+
+
+@pytest.mark.wide
+@pytest.mark.parametrize("driver", DRIVERS)
+@pytest.mark.parametrize("shape", shapes.SHAPES, ids=str)
+def test_every_shape_carries_state_row_to_row_through_every_driver_and_never_resets_it_by_itself(
+        shape, driver, examples):
+    """In every layer kind and model shape, and through every driver, the state of row i goes to row i
+    of the next batch: within one ``predict``, ``evaluate`` or ``fit(shuffle=False)`` over X laid out as
+    in the Q&A, from one call to the next, and from one of ``fit``'s epochs to the next. Keras never
+    resets it by itself (the tutorial's manual resets rest on this), so after the chunks a direct call
+    on one more chunk computes what the yardstick computes on the whole sequences fed so far."""
+    model = shape.build(shapes.BATCH)
+    yardstick = shapes.Yardstick(shape, model)
+    per_call = driver in ("direct call", "predict_on_batch")  # one batch per call
+
+    @examples(shape)
+    @given(seed=st.integers(0, 2**16), n_chunks=st.integers(4, 5))
+    @example(seed=0, n_chunks=4)
+    def check(seed, n_chunks):
+        shape.set_weights(model, seed)
+        yardstick.sync()
+        statefulness.reset_states(model)
+        chunks = shape.chunks(seed, [shapes.STEPS] * n_chunks)
+        *first, second, probe = chunks
+        calls = [[c] for c in first] if per_call else [first]  # several batches in one call: the Q&A layout
+        fed = [*first, *([second, second] if driver == "fit" else [second])]  # fit: two epochs of one batch
+        expected = yardstick.chunked([*fed, probe])
+        y_shape = (shapes.STEPS, *expected.shape[2:])
+
+        for call in calls:
+            _drive(model, driver, np.concatenate(call), y_shape, epochs=1)
+        _drive(model, driver, second, y_shape, epochs=2)
+        np.testing.assert_allclose(to_numpy(model(probe)), expected[:, -shapes.STEPS:], **TOLERANCE,
+                                   err_msg=f"{shape}: state not carried row to row through {driver}, "
+                                   f"against {yardstick.how}")
+
+    check()

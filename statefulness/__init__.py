@@ -31,6 +31,7 @@ _WHERE = {
     "stateful_layers": "model",
     "warm_up": "model",
     "train": "training",
+    "twin": "twin",
     "stateful_layout": "layout",
     "split_sequences": "layout",
 }

@@ -32,7 +32,9 @@ __all__ = [
     "KERAS_VERSION",
     "keras",
     "clear_session",
+    "assign_zeros",
     "layer_states",
+    "state_variables",
     "max_steps_per_execution",
     "quiet_backend_logs",
     "seed_everything",
@@ -61,15 +63,34 @@ def clear_session() -> None:
     keras.backend.clear_session()
 
 
+def state_variables(layer) -> list:
+    """The variables that hold a stateful RNN layer's state, flattened (``[h, c]`` for an LSTM;
+    ``[h1, h2, c2]`` for an ``RNN`` over a GRU and an LSTM cell; forward then backward for a
+    ``Bidirectional``). Empty before the layer has stored any."""
+    variables = _flatten(layer.states)
+    return [] if any(v is None for v in variables) else variables
+
+
 def layer_states(layer) -> list[np.ndarray]:
-    """The stored states of a stateful RNN layer as NumPy arrays (``[h, c]`` for an LSTM)."""
-    states = layer.states
-    if states is None or any(s is None for s in states):
-        return []
+    """The stored states of a stateful RNN layer as NumPy arrays, in the order of ``state_variables``."""
     if KERAS_MAJOR >= 3 and BACKEND != "tensorflow":
         # ``Variable.numpy()`` goes through ``np.array(variable)``, which NumPy 2 warns about on JAX/torch
-        return [np.array(keras.ops.convert_to_numpy(s.value)) for s in states]
-    return [np.array(s.numpy()) for s in states]
+        return [np.array(keras.ops.convert_to_numpy(s.value)) for s in state_variables(layer)]
+    return [np.array(s.numpy()) for s in state_variables(layer)]
+
+
+def assign_zeros(variable) -> None:
+    """Set a state variable to zeros (Keras 2's are ``tf.Variable``s, Keras 3's ``keras.Variable``s)."""
+    variable.assign(np.zeros(tuple(variable.shape), dtype=getattr(variable.dtype, "name", variable.dtype)))
+
+
+def _flatten(structure) -> list:
+    """The leaves of nested lists and tuples (none for ``None``)."""
+    if structure is None:
+        return []
+    if isinstance(structure, (list, tuple)):
+        return [leaf for part in structure for leaf in _flatten(part)]
+    return [structure]
 
 
 def quiet_backend_logs() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._keras import batches_done, keras, max_steps_per_execution, to_numpy
+from ._keras import assign_zeros, batches_done, keras, max_steps_per_execution, state_variables, to_numpy
 from ._validate import check_int
 from .data import Dataset
 
@@ -62,9 +62,18 @@ def stateful_layers(model) -> list:
 
 
 def reset_states(model) -> None:
-    """Return every stateful layer of ``model`` to zero state (Keras 3 models have no ``reset_states``)."""
+    """Return every stateful layer of ``model`` to zero state (Keras 3 models have no ``reset_states``).
+
+    Each layer resets itself (``layer.reset_states()``), except one whose state is nested (an ``RNN``
+    over a list of cells): Keras 3's reset fails on those (a known deviation of the spec), so each of its
+    state variables is assigned zeros instead.
+    """
     for layer in stateful_layers(model):
-        layer.reset_states()
+        if any(isinstance(state, (list, tuple)) for state in layer.states or ()):
+            for variable in state_variables(layer):
+                assign_zeros(variable)
+        else:
+            layer.reset_states()
 
 
 class ResetStatesEvery(keras.callbacks.Callback):

@@ -1,0 +1,90 @@
+"""The stateless twin of a stateful model: the yardstick for models that no NumPy recurrence describes.
+
+A stateful model fed its sequences in consecutive chunks should compute what the same weights compute
+on the whole sequences at once, without state. ``twin(model)`` builds that second model from the first
+one's config: every ``stateful`` turned off, every batch dimension freed, the same weights. It uses only
+``get_config``, ``from_config``, ``get_weights`` and ``set_weights``, so it works for whatever a config
+describes: stacked, nested and wrapped recurrent layers, Keras 2 and Keras 3 configs alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._keras import keras
+from .model import stateful_layers
+
+_BATCH_SHAPE_KEYS = ("batch_shape", "batch_input_shape", "build_input_shape")
+"""Config keys that hold a whole shape, batch dimension first: ``InputLayer``'s (``batch_shape`` in
+Keras 3, ``batch_input_shape`` in Keras 2) and ``Sequential``'s ``build_input_shape``."""
+
+
+def twin(model, custom_objects: dict[str, Any] | None = None):
+    """A copy of ``model`` with the same weights, ``stateful=False`` on every layer and a free batch
+    dimension, for feeding whole sequences of any batch size.
+
+    Raises ``ValueError`` naming the layer when the copy is still stateful: a layer whose config has no
+    ``stateful`` to turn off (a custom layer that hard-codes ``stateful=True`` on a layer it owns).
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model: expected a keras.Model, got {type(model).__name__}")
+    try:
+        config = model.get_config()
+    except NotImplementedError as error:
+        raise ValueError(f"model: {model.name!r} ({type(model).__name__}) has no config to copy: {error}") from None
+    copy = type(model).from_config(_stateless(config), custom_objects=custom_objects)
+    still = _stateful_owners(copy)
+    if still:
+        raise ValueError(
+            "model: no stateless twin can be made from the config: "
+            + "; ".join(still)
+            + " (its config has no `stateful` argument that turns it off)"
+        )
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def _stateless(node):
+    """``node`` (a config, or a part of one) with ``stateful`` off and batch dimensions freed."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "stateful":
+                value = False
+            elif key in _BATCH_SHAPE_KEYS:
+                value = _free_batch(value)
+            elif key == "build_config" and isinstance(value, dict):  # Keras 3: the shapes a layer was built for
+                value = {name: _free_batch(shape) for name, shape in value.items()}
+            else:
+                value = _stateless(value)
+            out[key] = value
+        if out.get("class_name") == "__keras_tensor__":  # Keras 3: a symbolic tensor's shape in a node
+            out["config"] = dict(out["config"], shape=_free_batch(out["config"]["shape"]))
+        return out
+    if isinstance(node, (list, tuple)):
+        return type(node)(_stateless(value) for value in node)
+    return node
+
+
+def _free_batch(shape):
+    """A shape (or a list of shapes) with its batch dimension set to None."""
+    if isinstance(shape, (list, tuple)) and shape and all(isinstance(s, (int, type(None))) for s in shape):
+        return [None, *shape[1:]]
+    if isinstance(shape, (list, tuple)):
+        return [_free_batch(s) for s in shape]
+    if isinstance(shape, dict):
+        return {key: _free_batch(s) for key, s in shape.items()}
+    return shape
+
+
+def _stateful_owners(model) -> list[str]:
+    """For each top-level layer of ``model`` that still holds a stateful layer: its name and class."""
+    owners = []
+    for layer in model.layers:
+        inner = stateful_layers(layer) if hasattr(layer, "_flatten_layers") else []
+        if isinstance(layer, keras.layers.RNN) and layer.stateful:
+            inner = [layer]
+        if inner:
+            owners.append(f"layer {layer.name!r} ({type(layer).__name__}) holds stateful "
+                          + ", ".join(f"{i.name!r}" for i in inner))
+    return owners
