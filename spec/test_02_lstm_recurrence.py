@@ -1,17 +1,21 @@
 """Chapter 2 (Q&A, "Why do we make the difference between stateless and stateful LSTM"): an LSTM has
 cells and is stateful by definition. Before checking what Keras does with state *between* batches,
 the spec fixes what one LSTM computes *within* a sequence: Keras's layer agrees with an independent
-NumPy recurrence, so that the later chapters can compare Keras with that recurrence."""
+NumPy recurrence, so that the later chapters can compare Keras with that recurrence. The same holds for the GRU and
+SimpleRNN recurrences that chapters 3 to 7 use as yardsticks, each pinned to values worked out by hand."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from statefulness._keras import keras, to_numpy, to_tensor
 
-from . import reference
+from . import reference, shapes
 from .tiny import TOLERANCE, inputs_strategy, lstm_model, weights_strategy
 
 
@@ -51,3 +55,64 @@ def test_keras_lstm_continues_from_a_given_initial_state(case, state_seed):
         to_numpy(layer(to_tensor(x), initial_state=[to_tensor(h0), to_tensor(c0)])), expected, **TOLERANCE,
         err_msg="Keras's LSTM does not continue the recurrence from the given initial state",
     )
+
+
+# The yardsticks themselves, pinned once to values worked out by hand (one unit, one feature, x = 1
+# at each of two steps): whatever the spec later compares with them, they compute these.
+
+def _sig(x):
+    return 1 / (1 + math.exp(-x))
+
+
+def _gru_by_hand(recurrent_candidate_bias):
+    """Kernel 1 for every gate, recurrent kernel 0.5, zero input bias; the candidate's recurrent term
+    ``0.5 h + b`` enters scaled by the reset gate (for ``reset_after=False`` b is 0 and the reset gate
+    scales ``h`` before the kernel, the same thing for one unit)."""
+    b = recurrent_candidate_bias
+    z1 = r1 = _sig(1)
+    h1 = (1 - z1) * math.tanh(1 + r1 * b)
+    z2 = r2 = _sig(1 + 0.5 * h1)
+    h2 = z2 * h1 + (1 - z2) * math.tanh(1 + r2 * (0.5 * h1 + b))
+    return [h1, h2]
+
+
+PINS = {
+    # h_t = tanh(0.5 x + 0.5 h_{t-1})
+    "simple_rnn": ([[[0.5]], [[0.5]], [0.0]], [math.tanh(0.5), math.tanh(0.5 + 0.5 * math.tanh(0.5))]),
+    # kernel 1 for every gate, no recurrence, no bias: c_t = s(1) c_{t-1} + s(1) tanh(1), h_t = s(1) tanh(c_t)
+    "lstm": ([np.ones((1, 4)), np.zeros((1, 4)), np.zeros(4)],
+             [_sig(1) * math.tanh(_sig(1) * math.tanh(1)),
+              _sig(1) * math.tanh(_sig(1) * (_sig(1) * math.tanh(1)) + _sig(1) * math.tanh(1))]),
+    "gru(reset_after=False)": ([np.ones((1, 3)), np.full((1, 3), 0.5), np.zeros(3)], _gru_by_hand(0.0)),
+    "gru(reset_after=True)": ([np.ones((1, 3)), np.full((1, 3), 0.5), np.array([[0, 0, 0], [0, 0, 1.0]])],
+                              _gru_by_hand(1.0)),
+}
+
+
+@pytest.mark.parametrize("recurrence", PINS)
+def test_each_numpy_yardstick_computes_the_values_worked_out_by_hand(recurrence):
+    """The NumPy recurrences that the spec holds Keras against compute, on a tiny case, the values
+    written out by hand above (``spec/reference.py``'s formulas, not Keras, are what is pinned)."""
+    weights, by_hand = PINS[recurrence]
+    kind = recurrence.split("(")[0]
+    outputs, _ = reference.run(kind, np.ones((1, 2, 1)), [np.asarray(w, dtype=float) for w in weights])
+    np.testing.assert_allclose(outputs[0, :, 0], by_hand, rtol=1e-12, atol=0)
+
+
+@pytest.mark.wide
+@pytest.mark.parametrize("shape", [s for s in shapes.SHAPES if s.oracle and s.id != "LSTM"], ids=str)
+def test_keras_gru_and_simple_rnn_compute_their_documented_recurrences(shape, examples):
+    """``GRU`` (``reset_after`` True and False), ``SimpleRNN`` and ``RNN(LSTMCell)`` match their NumPy
+    recurrences to float32 tolerance at every time step, from zero state, for any weights and inputs."""
+    model = shape.build(None, stateful=False)
+
+    @examples(shapes.BY_ID["LSTM"])  # as many examples as the LSTM's recurrence gets
+    @given(seed=st.integers(0, 2**16), batch=st.integers(1, 4), steps=st.integers(1, 6))
+    def check(seed, batch, steps):
+        shape.set_weights(model, seed)
+        (x,) = shape.chunks(seed, [steps], batch=batch)
+        np.testing.assert_allclose(
+            to_numpy(model(x)), reference.run(shape.oracle, x, model.get_weights())[0], **TOLERANCE,
+            err_msg=f"Keras's {shape} differs from the NumPy {shape.oracle} recurrence")
+
+    check()

@@ -11,6 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import statefulness
+from statefulness._keras import to_numpy
+
+from . import shapes
 from .tiny import TOLERANCE, inputs_strategy, lstm_model, weights_strategy
 
 
@@ -45,3 +49,32 @@ def test_rows_of_a_batch_share_no_state(stateful, case):
         mixed[i] = x[i]
         np.testing.assert_allclose(run(mixed)[i], out[i], **TOLERANCE,
                                    err_msg=f"row {i}'s output changed when the other rows changed")
+
+
+@pytest.mark.wide
+@pytest.mark.parametrize("shape", shapes.SHAPES, ids=str)
+def test_in_every_shape_the_rows_of_a_batch_share_no_state(shape, examples):
+    """In every layer kind and model shape of ``spec/shapes.py``, row i's outputs over two consecutive
+    batches of a stateful model depend on row i alone: reordering the rows of both reorders the
+    outputs, and replacing every other row leaves row i's outputs as they were."""
+    model = shape.build(shapes.BATCH)
+
+    def run(first, second):
+        statefulness.reset_states(model)
+        return np.concatenate([to_numpy(model(first)), to_numpy(model(second))], axis=1)
+
+    @examples(shape)
+    @given(seed=st.integers(0, 2**16), order=st.permutations(range(shapes.BATCH)))
+    def check(seed, order):
+        shape.set_weights(model, seed)
+        x1, x2, others1, others2 = shape.chunks(seed, [shapes.STEPS] * 4)
+        out = run(x1, x2)
+        np.testing.assert_allclose(run(x1[order], x2[order]), out[order], **TOLERANCE,
+                                   err_msg=f"{shape}: reordering the rows changed what each row computes")
+        for i in range(shapes.BATCH):
+            mixed1, mixed2 = others1.copy(), others2.copy()
+            mixed1[i], mixed2[i] = x1[i], x2[i]
+            np.testing.assert_allclose(run(mixed1, mixed2)[i], out[i], **TOLERANCE,
+                                       err_msg=f"{shape}: row {i}'s outputs changed when the other rows changed")
+
+    check()

@@ -10,7 +10,7 @@ import pytest
 import statefulness
 from statefulness._keras import keras, layer_states, to_numpy
 
-from . import reference
+from . import reference, shapes
 from .tiny import TOLERANCE, lstm_model, random_inputs, random_weights
 
 
@@ -77,3 +77,35 @@ def test_the_tutorials_model_reset_states_resets_every_stateful_layer():
     model.reset_states()
     for state in layer_states(layer):
         np.testing.assert_array_equal(state, 0, err_msg="model.reset_states() left state behind")
+
+
+RESETS = {
+    "each layer's reset_states()": lambda model: [layer.reset_states() for layer in statefulness.stateful_layers(model)],
+    "model.reset_states()": lambda model: model.reset_states(),
+    "statefulness.reset_states": statefulness.reset_states,
+}
+
+
+@pytest.mark.wide
+@pytest.mark.parametrize("reset", RESETS)
+@pytest.mark.parametrize("shape", shapes.SHAPES, ids=str)
+def test_every_reset_returns_every_state_of_every_shape_to_zeros_and_outputs_repeat(shape, reset):
+    """In every layer kind and model shape, a reset (each stateful layer's own, the model's where the
+    version has one, and the library's) sets every stored state to zeros, nested ones included (an
+    ``RNN`` over a list of cells, both halves of a ``Bidirectional``), and the same input then gives the
+    same outputs as on the freshly built model."""
+    model = shape.build(shapes.BATCH)
+    shape.set_weights(model, 15)
+    x, other = shape.chunks(15, [shapes.STEPS] * 2)
+    first = to_numpy(model(x))
+    model(other)
+    states = _all_states(model)
+    assert states and all(np.any(s != 0) for s in states), f"{shape}: every state should have moved before the reset"
+
+    RESETS[reset](model)
+    after = _all_states(model)
+    assert [s.shape for s in after] == [s.shape for s in states], f"{shape}: the reset changed the states' shapes"
+    for state in after:
+        np.testing.assert_array_equal(state, 0, err_msg=f"{shape}: a state is not all zeros after {reset}")
+    np.testing.assert_allclose(to_numpy(model(x)), first, **TOLERANCE,
+                               err_msg=f"{shape}: outputs after {reset} differ from the first run")

@@ -5,10 +5,11 @@ epoch, and with it the i -> i + bs pairing of a stateful layer is gone."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from statefulness._keras import keras, layer_states, seed_everything
+from statefulness._keras import keras, layer_states, seed_everything, to_numpy
 
-from . import reference
+from . import reference, shapes
 from .tiny import TOLERANCE, lstm_model, random_inputs, random_weights
 
 BATCH, STEPS, FEATURES, UNITS, CHUNKS = 2, 2, 1, 3, 6
@@ -106,3 +107,25 @@ def test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run():
     )
     model.fit(X, y, batch_size=BATCH, epochs=2, shuffle=True, verbose=0, callbacks=[callback])
     assert not np.allclose(ends[0], ends[1], **TOLERANCE), "both epochs saw the samples in the same order"
+
+
+@pytest.mark.wide
+@pytest.mark.parametrize("shape", shapes.SHAPES, ids=str)
+def test_in_every_shape_shuffling_breaks_the_i_to_i_plus_bs_pairing(shape):
+    """In every layer kind and model shape, ``fit`` with shuffling over X laid out as in the Q&A still
+    carries state from batch to batch, but between rows that do not belong together: a direct call on
+    one more chunk afterwards computes neither what the ordered sequences give nor what zero state gives."""
+    seed_everything(0)
+    model = shape.build(shapes.BATCH)
+    yardstick = shapes.Yardstick(shape, model)
+    shape.set_weights(model, 23)
+    yardstick.sync()
+    *fed, probe = shape.chunks(23, [shapes.STEPS] * 6)
+    in_order = yardstick.chunked([*fed, probe])[:, -shapes.STEPS:]
+    cold = yardstick.whole(probe)
+    X = np.concatenate(fed)
+    model.fit(X, np.zeros((len(X), *in_order.shape[1:]), "float32"), batch_size=shapes.BATCH, epochs=1, verbose=0)
+
+    out = to_numpy(model(probe))
+    assert not np.allclose(out, cold, **TOLERANCE), f"{shape}: fit carried no state at all"
+    assert not np.allclose(out, in_order, **TOLERANCE), f"{shape}: the pairing survived shuffling"

@@ -10,6 +10,7 @@ import pytest
 
 from statefulness._keras import KERAS_MAJOR, keras, layer_states, to_numpy
 
+from . import shapes
 from .tiny import lstm_model, random_inputs, random_weights
 
 # What each Keras major version raises for a stateful layer without a batch size: type and the
@@ -94,3 +95,28 @@ def test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not
     loss = result.history["loss"][-1] if method == "fit" else result
     observe("ran, loss", loss)
     raise AssertionError(f"{method} ran on 5 samples in batches of 2 (loss {loss:.4g}) instead of refusing")
+
+
+@pytest.mark.wide
+@pytest.mark.parametrize("shape", shapes.SHAPES, ids=str)
+def test_a_stateful_layer_of_any_kind_without_a_batch_size_cannot_be_built(shape):
+    """In every layer kind and model shape (wrapped, stacked, nested, inside a user's layer), a stateful
+    recurrent layer on an input whose batch size is unknown raises, with this version's words."""
+    error, words = MISSING_BATCH_SIZE_ERROR[KERAS_MAJOR]
+    with pytest.raises(error, match=words.replace("`", ".")):
+        shape.build(None)
+
+
+@pytest.mark.wide
+@pytest.mark.parametrize("rows", [1, 5], ids=["fewer rows", "more rows"])
+@pytest.mark.parametrize("call", ["direct call", "predict_on_batch"])
+@pytest.mark.parametrize("shape", shapes.SHAPES, ids=str)
+def test_every_shape_refuses_one_batch_of_another_size(shape, call, rows, observe):
+    """In every layer kind and model shape, a stateful model built for batches of 3 raises when one call
+    feeds it a batch of another size: its stored state has 3 rows."""
+    model = shape.build(shapes.BATCH)
+    x = np.zeros((rows, shapes.STEPS, *shape.features), "float32")
+    run = model.predict_on_batch if call == "predict_on_batch" else model
+    with pytest.raises(Exception) as refusal:
+        to_numpy(run(x))
+    observe("refused with", refusal.type.__name__)
