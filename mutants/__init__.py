@@ -20,14 +20,17 @@ def mutant(description: str):
     return register
 
 
-def _wrap_rnn_call(change_initial_state=None, change_sequences=None):
-    """Wrap ``RNN.call`` so that the state it starts from (and/or its input) is changed first."""
+def _wrap_rnn_call(change_initial_state=None, change_sequences=None, only=lambda layer: True):
+    """Wrap ``RNN.call`` so that the state it starts from (and/or its input) is changed first, in the
+    layers for which ``only(layer)`` holds (every recurrent layer by default)."""
     from keras.src import ops
     from keras.src.layers.rnn.rnn import RNN
 
     original = RNN.call
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
+        if not only(self):
+            return original(self, sequences, initial_state=initial_state, mask=mask, training=training)
         if change_sequences is not None:
             sequences = change_sequences(self, sequences)
         if initial_state is None and change_initial_state is not None:
@@ -122,18 +125,23 @@ def shuffle_ignored():
     _force_shuffle(False)
 
 
-@mutant("a stateful layer without a batch size is built silently, for batches of one")
-def no_batch_size_check():
+def _build_without_batch_size(only=lambda layer: True):
+    """Build a stateful layer on an unknown batch size as if for batches of one, instead of refusing."""
     from keras.src.layers.rnn.rnn import RNN
 
     original = RNN.build
 
     def build(self, sequences_shape, initial_state_shape=None):
-        if self.stateful and sequences_shape[0] is None:
+        if only(self) and self.stateful and sequences_shape[0] is None:
             sequences_shape = (1, *sequences_shape[1:])
         return original(self, sequences_shape, initial_state_shape)
 
     RNN.build = build
+
+
+@mutant("a stateful layer without a batch size is built silently, for batches of one")
+def no_batch_size_check():
+    _build_without_batch_size()
 
 
 @mutant("predict resets the state of every stateful layer before it starts")
@@ -166,8 +174,8 @@ def wrong_forget_gate():
     LSTMCell._compute_carry_and_output_fused = _compute_carry_and_output_fused
 
 
-@mutant("a stateful layer fed a batch of another size runs it silently from zeros, as if stateless")
-def batch_size_not_checked():
+def _run_other_sizes_stateless(only=lambda layer: True):
+    """Run a batch of another size than the stored state's from zeros, as if stateless, instead of refusing."""
     from keras.src.layers.rnn.rnn import RNN
 
     original = RNN.call
@@ -175,7 +183,7 @@ def batch_size_not_checked():
     def call(self, sequences, initial_state=None, mask=None, training=False):
         rows = sequences.shape[0]
         expected = self.states[0].shape[0] if self.stateful and self.states is not None else None
-        if expected is None or rows is None or rows == expected:
+        if not only(self) or expected is None or rows is None or rows == expected:
             return original(self, sequences, initial_state=initial_state, mask=mask, training=training)
         self.stateful = False
         try:
@@ -184,6 +192,11 @@ def batch_size_not_checked():
             self.stateful = True
 
     RNN.call = call
+
+
+@mutant("a stateful layer fed a batch of another size runs it silently from zeros, as if stateless")
+def batch_size_not_checked():
+    _run_other_sizes_stateless()
 
 
 @mutant("keras.Input(shape, batch_size=B) forgets the batch size")
@@ -196,3 +209,70 @@ def input_batch_size_ignored():
         original(self, shape, None, *args, **kwargs)
 
     InputLayer.__init__ = __init__
+
+
+# Breakages of one layer kind or model shape only: the tutorial's LSTM claims pass against each of them,
+# so only the breadth claims (spec/shapes.py) can catch them.
+
+def _is_gru(layer) -> bool:
+    return type(layer).__name__ == "GRU"
+
+
+@mutant("a stateful GRU does not carry its state to the next batch (LSTMs do)")
+def gru_state_not_carried():
+    from keras.src import ops
+
+    _wrap_rnn_call(lambda self, s: [ops.zeros_like(x) for x in s] if self.stateful else s, only=_is_gru)
+
+
+@mutant("a stateful layer that reads backwards (go_backwards, the backward half of Bidirectional) starts "
+        "every batch from zeros")
+def backwards_state_not_carried():
+    from keras.src import ops
+
+    _wrap_rnn_call(lambda self, s: [ops.zeros_like(x) for x in s] if self.stateful else s,
+                   only=lambda layer: layer.go_backwards)
+
+
+@mutant("the rows of a batch leak into each other in a GRU (LSTMs keep them apart)")
+def gru_rows_leak():
+    from keras.src import ops
+
+    _wrap_rnn_call(change_sequences=lambda self, x: x + 0.1 * ops.mean(x, axis=0, keepdims=True), only=_is_gru)
+
+
+@mutant("the GRU's gates use a hard sigmoid instead of the sigmoid (a wrong recurrence)")
+def gru_hard_sigmoid():
+    from keras.src import activations
+    from keras.src.layers.rnn.gru import GRUCell
+
+    original = GRUCell.__init__
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.recurrent_activation = activations.get("hard_sigmoid")
+
+    GRUCell.__init__ = __init__
+
+
+@mutant("reset_state() skips nested states (an RNN over a list of cells keeps its state)")
+def reset_misses_nested_states():
+    from keras.src import ops
+    from keras.src.layers.rnn.rnn import RNN
+
+    def reset_state(self):
+        for state in self.states or ():
+            if not isinstance(state, (list, tuple)):
+                state.assign(ops.zeros_like(state.value))
+
+    RNN.reset_state = reset_state
+
+
+@mutant("a stateful GRU without a batch size is built silently, for batches of one (LSTMs refuse)")
+def gru_no_batch_size_check():
+    _build_without_batch_size(only=_is_gru)
+
+
+@mutant("a stateful GRU fed a batch of another size runs it from zeros, as if stateless (LSTMs refuse)")
+def gru_batch_size_not_checked():
+    _run_other_sizes_stateless(only=_is_gru)

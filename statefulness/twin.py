@@ -23,8 +23,9 @@ def twin(model, custom_objects: dict[str, Any] | None = None):
     """A copy of ``model`` with the same weights, ``stateful=False`` on every layer and a free batch
     dimension, for feeding whole sequences of any batch size.
 
-    Raises ``ValueError`` naming the layer when the copy is still stateful: a layer whose config has no
-    ``stateful`` to turn off (a custom layer that hard-codes ``stateful=True`` on a layer it owns).
+    Raises ``ValueError`` naming the layer when no copy can be stateless: a layer that holds a stateful
+    layer but whose config has no ``stateful`` to turn off (a custom layer that hard-codes
+    ``stateful=True`` on a layer it owns).
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"model: expected a keras.Model, got {type(model).__name__}")
@@ -32,14 +33,14 @@ def twin(model, custom_objects: dict[str, Any] | None = None):
         config = model.get_config()
     except NotImplementedError as error:
         raise ValueError(f"model: {model.name!r} ({type(model).__name__}) has no config to copy: {error}") from None
-    copy = type(model).from_config(_stateless(config), custom_objects=custom_objects)
-    still = _stateful_owners(copy)
-    if still:
+    hard_coded = _hard_coded(model)
+    if hard_coded:
         raise ValueError(
             "model: no stateless twin can be made from the config: "
-            + "; ".join(still)
+            + "; ".join(hard_coded)
             + " (its config has no `stateful` argument that turns it off)"
         )
+    copy = type(model).from_config(_stateless(config), custom_objects=custom_objects)
     copy.set_weights(model.get_weights())
     return copy
 
@@ -77,14 +78,22 @@ def _free_batch(shape):
     return shape
 
 
-def _stateful_owners(model) -> list[str]:
-    """For each top-level layer of ``model`` that still holds a stateful layer: its name and class."""
-    owners = []
+def _hard_coded(model) -> list[str]:
+    """Each top-level layer of ``model`` that holds a stateful layer while its config says nothing of
+    ``stateful`` (a user's layer that creates a stateful LSTM itself): its name, class and stateful layers."""
+    found = []
     for layer in model.layers:
-        inner = stateful_layers(layer) if hasattr(layer, "_flatten_layers") else []
-        if isinstance(layer, keras.layers.RNN) and layer.stateful:
-            inner = [layer]
-        if inner:
-            owners.append(f"layer {layer.name!r} ({type(layer).__name__}) holds stateful "
-                          + ", ".join(f"{i.name!r}" for i in inner))
-    return owners
+        inner = [layer] if isinstance(layer, keras.layers.RNN) else stateful_layers(layer)
+        inner = [i for i in inner if i.stateful]
+        if inner and not _says_stateful(layer.get_config()):
+            found.append(f"layer {layer.name!r} ({type(layer).__name__}) holds stateful "
+                         + ", ".join(repr(i.name) for i in inner))
+    return found
+
+
+def _says_stateful(node) -> bool:
+    if isinstance(node, dict):
+        return node.get("stateful") is True or any(_says_stateful(value) for value in node.values())
+    if isinstance(node, (list, tuple)):
+        return any(_says_stateful(value) for value in node)
+    return False
