@@ -143,7 +143,7 @@ DEVIATIONS: list[Deviation] = [
     ),
     *[
         Deviation(
-            test=f"test_07_batch_size.py::test_a_stateful_model_refuses_one_batch_of_another_size[{call}-fewer rows]",
+            **_where(test),
             keras=">=3,<3.12",
             diagnosis=(
                 "Before Keras 3.12, a stateful RNN fed a batch of fewer rows than its stored state runs "
@@ -153,7 +153,11 @@ DEVIATIONS: list[Deviation] = [
             upstream="https://github.com/keras-team/keras/issues/21183",
             raises=pytest.fail.Exception,  # pytest.raises: "DID NOT RAISE"
         )
-        for call in ("direct call", "predict_on_batch")
+        for test in [
+            *[f"test_07_batch_size.py::test_a_stateful_model_refuses_one_batch_of_another_size[{call}-fewer rows]"
+              for call in ("direct call", "predict_on_batch")],
+            ("test_07_batch_size.py::test_every_shape_refuses_one_batch_of_another_size", ("fewer rows",)),
+        ]
     ],
     Deviation(
         test="test_07_batch_size.py::test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide",
