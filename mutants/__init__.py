@@ -176,13 +176,15 @@ def wrong_forget_gate():
 
 def _run_other_sizes_stateless(only=lambda layer: True):
     """Run a batch of another size than the stored state's from zeros, as if stateless, instead of refusing."""
+    from keras.src import tree
     from keras.src.layers.rnn.rnn import RNN
 
     original = RNN.call
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         rows = sequences.shape[0]
-        expected = self.states[0].shape[0] if self.stateful and self.states is not None else None
+        stored = tree.flatten(self.states) if self.stateful and self.states is not None else []
+        expected = stored[0].shape[0] if stored else None
         if not only(self) or expected is None or rows is None or rows == expected:
             return original(self, sequences, initial_state=initial_state, mask=mask, training=training)
         self.stateful = False
