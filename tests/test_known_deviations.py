@@ -1,0 +1,38 @@
+"""The registry of known deviations stays bound to the spec: every entry names tests that exist.
+
+A renamed or deleted test would otherwise leave its entry silently applying to nothing, whatever Keras
+is installed; so this collects the whole spec (as pytest does, without running it) and checks every
+entry against the collected ids, not only the entries that cover the installed version.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from spec.known_deviations import DEVIATIONS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def collected() -> list[str]:
+    """Every test id of the spec, as ``file::name[params]`` (the form the registry uses)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "spec", "--collect-only", "-q", "-n", "0", "-p", "no:randomly",
+         "-p", "no:cacheprovider"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    ids = [line.split("/", 1)[1] for line in proc.stdout.splitlines() if line.startswith("spec/")]
+    assert len(ids) > 100, f"collected only {len(ids)} spec tests:\n{proc.stdout[-2000:]}"
+    return ids
+
+
+@pytest.mark.parametrize("deviation", DEVIATIONS, ids=lambda d: f"{d.test}{list(d.params) or ''}")
+def test_every_known_deviation_names_a_collected_test(deviation, collected):
+    matched = [test_id for test_id in collected if deviation.matches(test_id)]
+    assert matched, f"known deviation for {deviation.test} {deviation.params or ''} matches no collected spec test"
