@@ -38,23 +38,22 @@ def pytest_collection_modifyitems(config, items):
                 item.user_properties.append(("consequence", deviation.consequence))
 
 
-FEW_EXAMPLES = 3
-"""Hypothesis examples per shape other than the LSTM in the default tier; ``--wide`` gives every shape
-the profile's count (the LSTM always has it)."""
+FEW_EXAMPLES = 2
+"""Hypothesis examples per shape in the default tier, besides each claim's explicit ``@example``s. The
+LSTM's own claims in chapters 2 to 7 keep the profile's count; ``--wide`` gives every shape that count."""
 
 
 @pytest.fixture
 def examples(request):
-    """``@examples(shape)``: the hypothesis settings for a claim's examples on ``shape``.
+    """``@examples(shape)``: the hypothesis settings for a breadth claim's examples on ``shape``.
 
     The breadth claims build each shape's model once per test and draw weights and inputs per example
     (Keras traces functions per model, so rebuilding per example would cost more than the examples).
     """
-    wide = request.config.getoption("--wide")
+    count = settings().max_examples if request.config.getoption("--wide") else FEW_EXAMPLES
 
     def for_shape(shape):
-        everything = wide or shape.id == "LSTM"
-        return settings(max_examples=settings().max_examples if everything else FEW_EXAMPLES)
+        return settings(max_examples=count)
 
     return for_shape
 

@@ -101,13 +101,13 @@ def test_each_numpy_yardstick_computes_the_values_worked_out_by_hand(recurrence)
 
 @pytest.mark.wide
 @pytest.mark.parametrize("shape", [s for s in shapes.SHAPES if s.oracle and s.id != "LSTM"], ids=str)
-def test_keras_gru_and_simple_rnn_compute_their_documented_recurrences(shape, examples):
+def test_keras_gru_and_simple_rnn_compute_their_documented_recurrences(shape):
     """``GRU`` (``reset_after`` True and False), ``SimpleRNN`` and ``RNN(LSTMCell)`` match their NumPy
-    recurrences to float32 tolerance at every time step, from zero state, for any weights and inputs."""
+    recurrences to float32 tolerance at every time step, from zero state, for any weights, batch sizes,
+    lengths and inputs."""
     model = shape.build(None, stateful=False)
 
-    @examples(shapes.BY_ID["LSTM"])  # as many examples as the LSTM's recurrence gets
-    @given(seed=st.integers(0, 2**16), batch=st.integers(1, 4), steps=st.integers(1, 6))
+    @given(seed=st.integers(0, 2**16), batch=st.integers(1, 4), steps=st.integers(1, 6))  # as many as the LSTM
     def check(seed, batch, steps):
         shape.set_weights(model, seed)
         (x,) = shape.chunks(seed, [steps], batch=batch)
