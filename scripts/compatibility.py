@@ -39,7 +39,7 @@ def main() -> None:
     out = [
         "# Compatibility: the spec on every environment of `tox.ini`",
         "",
-        f"Every env below was run with `tox -e <env>` (the default tier) on one machine (2 cores, Linux x86-64,",
+        "Every env below was run with `tox -e <env>` (the default tier) on one machine (2 cores, Linux x86-64,",
         f"Python 3.11.7, CPU builds) on {time.strftime('%Y-%m-%d')}, at commit {args.commit}. Each wrote",
         "`reports/claims-<env>.json`; `python scripts/compatibility.py` rendered this page from them.",
         "",
