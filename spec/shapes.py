@@ -72,10 +72,10 @@ class Shape:
         model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="mse")
         return model
 
-    def set_weights(self, model, seed: int, scale: float = 1.0) -> None:
-        """Draw every weight of ``model`` uniformly from ``[-scale, scale]``."""
+    def set_weights(self, model, seed: int) -> None:
+        """Draw every weight of ``model`` uniformly from ``[-1, 1]``."""
         rng = np.random.default_rng(seed)
-        model.set_weights([rng.uniform(-scale, scale, w.shape).astype("float32") for w in model.get_weights()])
+        model.set_weights([rng.uniform(-1, 1, w.shape).astype("float32") for w in model.get_weights()])
 
     def chunks(self, seed: int, lengths: list[int], batch: int = BATCH) -> list[np.ndarray]:
         """Consecutive chunks of ``batch`` sequences, of the given numbers of steps, drawn from ``[-1, 1]``."""
@@ -156,15 +156,15 @@ class Yardstick:
     reset, fed the whole sequences in one direct call."""
 
     def __init__(self, shape: Shape, model):
-        self.shape, self.model = shape, model
-        self.twin = None
-        if shape.oracle is None:
-            try:
-                self.twin = statefulness.twin(model, custom_objects=CUSTOM_OBJECTS)
-            except ValueError:
-                self.twin = None  # the model itself, reset (see ``whole``)
-        self.how = shape.oracle and f"the NumPy {shape.oracle}" or ("the stateless twin" if self.twin
-                                                                    else "the model itself, reset, whole")
+        self.shape, self.model, self.twin = shape, model, None
+        if shape.oracle is not None:
+            self.how = f"the NumPy {shape.oracle}"
+            return
+        try:
+            self.twin = statefulness.twin(model, custom_objects=CUSTOM_OBJECTS)
+            self.how = "the stateless twin"
+        except ValueError:  # a layer that hard-codes stateful=True
+            self.how = "the model itself, reset, whole"
 
     def sync(self) -> None:
         """Copy the model's weights to the twin (after ``Shape.set_weights``)."""

@@ -79,8 +79,13 @@ def test_the_tutorials_model_reset_states_resets_every_stateful_layer():
         np.testing.assert_array_equal(state, 0, err_msg="model.reset_states() left state behind")
 
 
+def _each_layer_resets_itself(model):
+    for layer in statefulness.stateful_layers(model):
+        layer.reset_states()
+
+
 RESETS = {
-    "each layer's reset_states()": lambda model: [layer.reset_states() for layer in statefulness.stateful_layers(model)],
+    "each layer's reset_states()": _each_layer_resets_itself,
     "model.reset_states()": lambda model: model.reset_states(),
     "statefulness.reset_states": statefulness.reset_states,
 }
