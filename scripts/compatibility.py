@@ -44,7 +44,7 @@ def main() -> None:
         "`reports/claims-<env>.json`; `python scripts/compatibility.py` rendered this page from them.",
         "",
         "Verdicts: **pass**; **FAIL**; **deviation**, a known deviation: the claim fails there as diagnosed in",
-        "[spec/known_deviations.py](spec/known_deviations.py), and runs as a strict xfail, so a fix upstream",
+        "[statefulness/known_deviations.py](statefulness/known_deviations.py), and runs as a strict xfail, so a fix upstream",
         "turns the env red until the entry is updated. To see what changes between the Keras you have and the",
         "one you are moving to: `statefulness matrix --compare reports/claims-tf215.json reports/claims-tf221.json`.",
         "",

@@ -4,23 +4,20 @@ the claims report come from the project's root ``conftest.py`` and ``spec/claims
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
 from statefulness._keras import BACKEND, KERAS_VERSION
+from statefulness.known_deviations import deviation_for
 
-from .known_deviations import DEVIATIONS
 
-def _deviation_for(nodeid: str):
-    """The known deviation that covers ``nodeid`` on the installed Keras and backend, if any."""
-    path, _, name = nodeid.partition("::")
-    key = f"{Path(path).name}::{name}"
-    for deviation in DEVIATIONS:
-        if deviation.matches(key) and deviation.covers(KERAS_VERSION, BACKEND):
-            return deviation
-    return None
+def exception_type(name: str) -> type[BaseException]:
+    """The exception class of a qualified name (``"RuntimeError"``, ``"_pytest.outcomes.Failed"``)."""
+    module, _, attr = name.rpartition(".")
+    return getattr(importlib.import_module(module or "builtins"), attr)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -30,12 +27,15 @@ def pytest_collection_modifyitems(config, items):
             continue
         item.user_properties.append(("chapter", " ".join((module.__doc__ or "").split())))
         item.user_properties.append(("doc", " ".join((getattr(function, "__doc__", None) or "").split())))
-        deviation = _deviation_for(item.nodeid)
-        if deviation is not None:
-            item.add_marker(pytest.mark.xfail(strict=True, raises=deviation.raises, reason=deviation.reason))
+        path, _, name = item.nodeid.partition("::")
+        found = deviation_for(f"{Path(path).name}::{name}", KERAS_VERSION, BACKEND)
+        if found is not None:
+            deviation, covers = found
+            reason = f"{deviation.cause} {covers.consequence}".strip()
+            item.add_marker(pytest.mark.xfail(strict=True, raises=exception_type(deviation.raises), reason=reason))
             item.user_properties.append(("deviation", deviation.cause))
-            if deviation.consequence:
-                item.user_properties.append(("consequence", deviation.consequence))
+            if covers.consequence:
+                item.user_properties.append(("consequence", covers.consequence))
 
 
 FEW_EXAMPLES = 2

@@ -91,7 +91,7 @@ def test_train_returns_one_history_entry_per_epoch_and_restores_steps_per_execut
 
 @pytest.mark.xfail(BACKEND in ("jax", "torch"), raises=(AssertionError, RuntimeError), strict=True,
                    reason="fit does not carry (JAX) or cannot train (PyTorch) a stateful RNN's state: "
-                          "see spec/known_deviations.py")
+                          "see statefulness/known_deviations.py")
 def test_reset_every_k_batches_leaves_the_state_at_zero_after_a_multiple_of_k(one_char):
     model = sf.build_model(one_char.input_shape, 26, units=4, stateful=True, batch_size=1)
     sf.train(model, one_char, epochs=1, shuffle=False, reset=5)

@@ -1,0 +1,324 @@
+"""Known deviations: claims that some Keras version or backend does not meet, kept as data.
+
+One entry per deviation: the Keras versions and backends where it shows, its diagnosis, the upstream
+thread where one exists, the spec's tests it makes fail (``Covers``), and the rules of
+``statefulness.check_model`` it makes fail on a user's model (``rules``, for the models that ``when``
+names). The spec's ``conftest.py`` turns every covered test into a strict ``xfail`` on the versions and
+backends listed: the test still runs, a failure is reported as the known deviation, and a pass (the
+deviation fixed upstream) fails the run until the entry is updated. ``check_model`` reports the rule as a
+known deviation the same way. A deviation is never a reason to weaken a claim.
+
+This module is plain data and imports neither pytest nor Keras: exception types are qualified names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+ALL_BACKENDS = ("tensorflow", "jax", "torch")
+
+PYTEST_DID_NOT_RAISE = "_pytest.outcomes.Failed"
+"""What ``pytest.raises`` raises when nothing was raised."""
+
+
+@dataclass(frozen=True)
+class Covers:
+    """A spec test that a deviation makes fail."""
+
+    test: str
+    """``file::test_name``, optionally with ``[params]``; a test without params matches all of them."""
+    params: tuple[str, ...] = ()
+    """With a ``test`` without params: only the parametrizations that have every one of these ids (the
+    parts of ``[a-b-c]``), e.g. ``("model.reset_states()",)`` for that reset over every shape."""
+    consequence: str = ""
+    """How the deviation makes this claim fail, where that is not plain."""
+
+    def matches(self, test_id: str) -> bool:
+        """Does this name ``test_id`` (``file::test_name[params]``)?"""
+        name, _, params = test_id.partition("[")
+        if test_id == self.test:
+            return True
+        return name == self.test and set(self.params) <= set(params.rstrip("]").split("-"))
+
+    def __str__(self) -> str:
+        return f"{self.test}{list(self.params) if self.params else ''}"
+
+
+@dataclass(frozen=True)
+class Deviation:
+    id: str
+    keras: str
+    """Keras versions where the claim fails: PEP 440 specifier sets, alternatives joined by ``|``
+    (``">=3"``, ``"<3.12 | >=3.14"``)."""
+    diagnosis: str
+    tests: tuple[Covers, ...] = ()
+    backends: tuple[str, ...] = ALL_BACKENDS
+    upstream: str | None = None
+    raises: str = "AssertionError"
+    """How the claims fail there (qualified name; builtins bare); any other failure is a failure."""
+    rules: tuple[str, ...] = ()
+    """The rules of ``statefulness.check_model`` that fail on a user's model, as ``rule[param]``."""
+    when: str | None = None
+    """Which models those rules fail on: a predicate of ``statefulness.check`` (None: every model)."""
+
+    def covering(self, test_id: str) -> Covers | None:
+        """The entry of ``tests`` that names ``test_id``, if any."""
+        return next((covers for covers in self.tests if covers.matches(test_id)), None)
+
+    def covers(self, keras_version: str, backend: str) -> bool:
+        return backend in self.backends and any(
+            Version(keras_version) in SpecifierSet(part.strip()) for part in self.keras.split("|"))
+
+    @property
+    def cause(self) -> str:
+        """The diagnosis with its range and upstream link, shared by every claim it covers."""
+        where = f" See {self.upstream}." if self.upstream else ""
+        return f"Known deviation (Keras {self.keras}, {'/'.join(self.backends)}): {self.diagnosis}{where}"
+
+
+def deviation_for(test_id: str, keras_version: str, backend: str) -> tuple[Deviation, Covers] | None:
+    """The known deviation that covers spec test ``test_id`` on that Keras and backend, and its entry."""
+    for deviation in DEVIATIONS:
+        covers = deviation.covering(test_id)
+        if covers is not None and deviation.covers(keras_version, backend):
+            return deviation, covers
+    return None
+
+
+TORCH_FUSED_SHAPES = ("LSTM", "GRU(reset_after=True)", "LSTM(go_backwards=True)", "Bidirectional(LSTM)",
+                      "stacked GRU > LSTM", "LSTM in a nested Model", "LSTM in a custom Layer")
+"""The shapes of spec/shapes.py whose stateful layers include an LSTM or a GRU with ``reset_after=True``:
+on PyTorch they run the backend's own ``lstm``/``gru`` (see the PyTorch deviation)."""
+
+
+_SHAPES_CLAIM = "test_03_state_between_batches.py::test_every_shape_carries_state_row_to_row_through_every_driver_and_never_resets_it_by_itself"
+_SHAPES_RESET = "test_05_reset.py::test_every_reset_returns_every_state_of_every_shape_to_zeros_and_outputs_repeat"
+_SHAPES_SHUFFLE = "test_06_shuffling.py::test_in_every_shape_shuffling_breaks_the_i_to_i_plus_bs_pairing"
+_SHAPES_REFUSE = "test_07_batch_size.py::test_every_shape_refuses_one_batch_of_another_size"
+_NOT_REACHED = "This claim trains a stateful model with `fit`, so it cannot be reached."
+_NOTHING_TO_BREAK = "The state does not move, so shuffling has nothing to break."
+
+DEVIATIONS: list[Deviation] = [
+    Deviation(
+        id="batch_input_shape removed",
+        keras=">=3",
+        diagnosis=(
+            "Keras 3 removed the layer argument `batch_input_shape`: `LSTM(..., batch_input_shape=...)` "
+            "raises `ValueError: Unrecognized keyword arguments`. Declare the batch size on the input: "
+            "`keras.Input(shape=(timesteps, features), batch_size=B)` or `keras.Input(batch_shape=...)`."
+        ),
+        upstream="https://github.com/keras-team/keras/issues/20106",
+        raises="ValueError",
+        tests=(Covers("test_07_batch_size.py::test_the_tutorials_batch_input_shape_declares_the_batch_size"),),
+    ),
+    Deviation(
+        id="model.reset_states() removed",
+        keras=">=3",
+        diagnosis=(
+            "Keras 3 models have no `reset_states()` (only layers have `reset_state()`/`reset_states()`), "
+            "so the tutorial's `model.reset_states()` raises AttributeError. Reset each stateful layer, "
+            "as `statefulness.reset_states(model)` does."
+        ),
+        upstream="https://github.com/keras-team/keras/issues/20327",
+        raises="AttributeError",
+        tests=(
+            Covers("test_05_reset.py::test_the_tutorials_model_reset_states_resets_every_stateful_layer"),
+            Covers(_SHAPES_RESET, ("model.reset_states()",)),
+        ),
+        rules=("reset-zeroes[model.reset_states()]",),
+    ),
+    Deviation(
+        id="Keras 2 model.reset_states() skips a custom layer",
+        keras="<3",
+        diagnosis=(
+            "Keras 2's `Model.reset_states()` (keras/engine/training.py) resets each top-level layer that "
+            "has a `reset_states` method and is `stateful`. A user's own layer that owns a stateful LSTM "
+            "reports `stateful` True (`Layer.stateful` asks its sublayers) but has no `reset_states` of its "
+            "own, so it is skipped and its LSTM keeps its state, silently. Nested models are reached (a "
+            "`Model` has `reset_states`). Reset every stateful RNN layer, as `statefulness.reset_states(model)` "
+            "does, or give the custom layer a `reset_states` that resets what it owns."
+        ),
+        tests=(Covers(_SHAPES_RESET, ("LSTM in a custom Layer", "model.reset_states()")),),
+        rules=("reset-zeroes[model.reset_states()]",),
+        when="custom_layer_holds_state",
+    ),
+    Deviation(
+        id="nested state cannot be reset",
+        keras=">=3",
+        diagnosis=(
+            "An `RNN` over a list of cells keeps its state nested, one list per cell (`RNN.states` is built "
+            "with `tree.map_structure` in `RNN._create_state_variables`), but `RNN.reset_state` "
+            "(keras/src/layers/rnn/rnn.py) loops over the top level only and calls `v.assign(...)` on each "
+            "entry, so the reset raises `AttributeError: 'ListWrapper' object has no attribute 'assign'` "
+            "and no state is zeroed. Rebuilding the layer goes through the same reset. Zero each state "
+            "variable instead, as `statefulness.reset_states(model)` does for nested states."
+        ),
+        raises="AttributeError",
+        tests=(Covers(_SHAPES_RESET, ("RNN(GRUCell, LSTMCell)", "each layer's reset_states()")),),
+        rules=("reset-zeroes[layer.reset_states()]",),
+        when="nested_state",
+    ),
+    Deviation(
+        id="predict broadcasts a partial batch",
+        keras="<3.12 | >=3.14",
+        backends=("tensorflow",),
+        diagnosis=(
+            "With a stateful batch size B that does not divide the n samples, `predict` returns "
+            "ceil(n/B)*B rows: the last, partial batch of r < B rows is broadcast against the stored "
+            "(B, units) state (`x @ kernel` has r rows, `h @ recurrent_kernel` has B), so it yields B "
+            "rows, and B - r of them belong to no sample. `fit` and `evaluate` take the same path "
+            "without an error. Keras 3.12 and 3.13 refuse, but by accident: the batch-size check of PR "
+            "#21742 compares the symbolic batch dimension of the partial batch in graph mode and raises "
+            "OperatorNotAllowedInGraphError (keras-team/keras#21942); 3.14 skips the check for dynamic "
+            "batch dimensions, and the broadcast is back."
+        ),
+        upstream="https://github.com/keras-team/keras/issues/21183",
+        tests=(Covers("test_07_batch_size.py::"
+                      "test_predict_returns_one_row_per_sample_even_when_the_batch_size_does_not_divide_them"),),
+    ),
+    Deviation(
+        id="a batch of fewer rows is not refused",
+        keras=">=3,<3.12",
+        diagnosis=(
+            "Before Keras 3.12, a stateful RNN fed a batch of fewer rows than its stored state runs "
+            "without an error: the r input rows are broadcast against the (B, units) state and B rows "
+            "come back. Keras 3.12 added the check in `RNN.call` (keras/src/layers/rnn/rnn.py, PR #21742)."
+        ),
+        upstream="https://github.com/keras-team/keras/issues/21183",
+        raises=PYTEST_DID_NOT_RAISE,
+        tests=(
+            Covers("test_07_batch_size.py::test_a_stateful_model_refuses_one_batch_of_another_size[direct call-fewer rows]"),
+            Covers("test_07_batch_size.py::test_a_stateful_model_refuses_one_batch_of_another_size[predict_on_batch-fewer rows]"),
+            Covers(_SHAPES_REFUSE, ("fewer rows",)),
+        ),
+        rules=("refuses-other-batch-size[fewer rows]",),
+    ),
+    Deviation(
+        id="fit and evaluate run a partial batch",
+        keras="<3.12 | >=3.14",
+        backends=("tensorflow",),
+        diagnosis=(
+            "On TensorFlow, `fit` and `evaluate` run a last, partial batch of r < B rows against the stored "
+            "(B, units) state without an error: as with `predict`, the r rows are broadcast to B, the loss "
+            "is taken over the broadcast rows, and every row of the stored state is overwritten from those "
+            "r samples. The batch-size check of Keras 3.12 (PR #21742) needs a static batch dimension, which "
+            "the TensorFlow trainer's traced function does not have (JAX's has, and raises); in 3.12 and "
+            "3.13 the check fails on the symbolic dimension instead (OperatorNotAllowedInGraphError, "
+            "keras-team/keras#21942), which refuses by accident."
+        ),
+        upstream="https://github.com/keras-team/keras/issues/21183",
+        tests=(Covers("test_07_batch_size.py::"
+                      "test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide"),),
+    ),
+    Deviation(
+        id="seeded fit shuffles every epoch alike",
+        keras=">=3",
+        backends=("tensorflow",),
+        diagnosis=(
+            "After `keras.utils.set_random_seed`, `fit(shuffle=True)` on the TensorFlow backend feeds the "
+            "samples in the same order in every epoch. `ArrayDataAdapter.get_tf_dataset` "
+            "(keras/src/trainers/data_adapters/array_data_adapter.py) draws the order with "
+            "`tf.random.shuffle` inside `tf.data.Dataset.range(1).map(...)`, and the epoch iterator makes "
+            "a new iterator of that one-epoch dataset every epoch; with a global seed the op's seed is "
+            "fixed, so every new iterator draws the same permutation. Keras 2 drew from one iterator over "
+            "`range(1).repeat(epochs)` and got a new order each epoch. Unseeded runs are not affected."
+        ),
+        tests=(Covers("test_06_shuffling.py::test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run"),),
+    ),
+    Deviation(
+        id="JAX drivers drop the state",
+        keras=">=3",
+        backends=("jax",),
+        diagnosis=(
+            "On JAX, `fit`, `evaluate`, `predict` and `predict_on_batch` neither carry a stateful RNN's "
+            "state from batch to batch nor keep it afterwards (direct calls do). The JAX trainer runs "
+            "stateless compiled steps over the model's trainable and non-trainable variables and writes "
+            "those back; the RNN's state variables are created under "
+            "`@tracking.no_automatic_dependency_tracking` (`RNN._create_state_variables`, "
+            "keras/src/layers/rnn/rnn.py), so they are not among `model.non_trainable_variables`, and "
+            "the `self_state.assign(state)` in `RNN.call` is lost with the step's scope."
+        ),
+        tests=(
+            Covers("test_01_split_sequences.py::"
+                   "test_a_stateful_layer_fed_the_stateful_layout_equals_a_stateless_layer_on_whole_sequences"),
+            Covers("test_01_split_sequences.py::test_without_the_reset_the_next_group_of_sequences_inherits_the_state",
+                   consequence="Nothing is inherited because nothing is carried."),
+            Covers("test_03_state_between_batches.py::test_predict_hands_the_state_of_sample_i_to_sample_i_plus_batch_size"),
+            Covers("test_03_state_between_batches.py::"
+                   "test_consecutive_chunks_through_a_stateful_layer_equal_the_whole_sequence[predict_on_batch]"),
+            Covers("test_03_state_between_batches.py::"
+                   "test_consecutive_chunks_through_a_stateful_layer_equal_the_whole_sequence[predict]"),
+            Covers("test_03_state_between_batches.py::test_fit_and_evaluate_carry_the_state_from_batch_to_batch"),
+            Covers("test_03_state_between_batches.py::test_state_persists_across_separate_predict_calls_until_reset"),
+            *[Covers(_SHAPES_CLAIM, (driver,), consequence="The same in every layer kind and model shape.")
+              for driver in ("predict_on_batch", "predict", "evaluate", "fit")],
+            Covers(_SHAPES_SHUFFLE, consequence=_NOTHING_TO_BREAK),
+            Covers("test_06_shuffling.py::test_shuffle_false_keeps_the_i_to_i_plus_bs_pairing_of_a_stateful_layer"),
+            Covers("test_06_shuffling.py::test_shuffling_breaks_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
+                   consequence=_NOTHING_TO_BREAK),
+            Covers("test_06_shuffling.py::test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run",
+                   consequence="This test sees the order through the state, so on JAX it cannot see it (the "
+                   "weight-based shuffling claims pass)."),
+            Covers("test_01_split_sequences.py::"
+                   "test_a_stateful_lstm_in_order_and_reset_per_sequence_learns_the_later_pieces",
+                   consequence="Trained without the carried state, the later pieces never see the key, as in "
+                   "the stateless model."),
+            Covers("test_01_split_sequences.py::test_the_same_stateful_lstm_trained_without_resets_does_worse",
+                   consequence="With no state carried there is nothing for the missing resets to spoil."),
+            Covers("test_15_stateful.py::test_a_stateful_lstm_reset_every_epoch_learns_the_alphabet",
+                   consequence="Trained one letter per batch with no state carried, the model sees what the "
+                   "one-char model sees and does not learn the alphabet."),
+            Covers("test_15_stateful.py::test_reset_and_seeded_with_A_the_stateful_model_generates_the_alphabet",
+                   consequence="Trained without carried state, the model cannot generate the alphabet from 'A'."),
+        ),
+        rules=tuple(f"carries-state[{driver}]" for driver in ("predict_on_batch", "predict", "evaluate", "fit")),
+    ),
+    Deviation(
+        id="PyTorch fit of a fused LSTM or GRU",
+        keras=">=3",
+        backends=("torch",),
+        raises="RuntimeError",
+        diagnosis=(
+            "On PyTorch, `fit` on a model whose stateful layer is an `LSTM`, or a `GRU` with "
+            "`reset_after=True`, raises `RuntimeError: one of the variables needed for gradient computation "
+            "has been modified by an inplace operation`. Those layers run the torch backend's own `lstm` "
+            "and `gru` (keras/src/backend/torch/rnn.py; `_fallback_lstm`/`_fallback_gru` on the CPU), which "
+            "start from the stored state's own tensors (`convert_to_tensor` unwraps the variables), and "
+            "`RNN.call` then assigns the new state into those variables (`self_state.assign(state)`) before "
+            "the backward pass. Layers that run the generic `RNN.inner_loop` (SimpleRNN, GRU with "
+            "`reset_after=False`, `RNN` over cells, ConvLSTM1D) copy the states for torch first "
+            "(`tree.map_structure(ops.copy, states)`) and train, carrying state; so does an LSTM built with "
+            "`use_cudnn=False`. Direct calls, `predict` and `evaluate` carry state in every layer. Seen with "
+            "Keras 3.15.1 and torch 2.13.0."
+        ),
+        tests=(
+            Covers("test_03_state_between_batches.py::test_fit_and_evaluate_carry_the_state_from_batch_to_batch[fit]"),
+            *[Covers(_SHAPES_CLAIM, (shape, "fit"),
+                     consequence="The same in every shape whose stateful layers include an LSTM or such a GRU.")
+              for shape in TORCH_FUSED_SHAPES],
+            *[Covers(_SHAPES_SHUFFLE, (shape,), consequence=_NOT_REACHED) for shape in TORCH_FUSED_SHAPES],
+            *[Covers(test, consequence=_NOT_REACHED) for test in (
+                "test_06_shuffling.py::test_shuffle_false_keeps_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
+                "test_06_shuffling.py::test_shuffling_breaks_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
+                "test_06_shuffling.py::test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run",
+                "test_07_batch_size.py::"
+                "test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide[fit]",
+                "test_10_training.py::"
+                "test_one_fit_over_all_epochs_trains_as_the_tutorials_loop_of_one_epoch_fits[stateful]",
+                "test_01_split_sequences.py::"
+                "test_a_stateful_lstm_in_order_and_reset_per_sequence_learns_the_later_pieces",
+                "test_01_split_sequences.py::test_the_same_stateful_lstm_trained_with_shuffling_does_not_learn_them",
+                "test_01_split_sequences.py::test_the_same_stateful_lstm_trained_without_resets_does_worse",
+                "test_15_stateful.py::test_a_stateful_lstm_reset_every_epoch_learns_the_alphabet",
+                "test_15_stateful.py::test_reset_and_seeded_with_A_the_stateful_model_generates_the_alphabet",
+                "test_15_stateful.py::test_seeded_cold_with_K_the_stateful_model_does_not_go_on_with_L",
+                "test_15_stateful.py::test_warmed_up_on_A_to_J_the_stateful_model_predicts_L_after_K",
+            )],
+        ),
+        rules=("carries-state[fit]",),
+        when="torch_fused_layer",
+    ),
+]
