@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import platform
+import random
 import warnings
 from importlib import metadata
 
@@ -37,6 +38,8 @@ __all__ = [
     "state_variables",
     "max_steps_per_execution",
     "quiet_backend_logs",
+    "random_state",
+    "restore_random_state",
     "seed_everything",
     "versions",
 ]
@@ -56,6 +59,58 @@ def seed_everything(seed: int) -> None:
         import tensorflow as tf  # already imported by Keras
 
         tf.config.experimental.enable_op_determinism()
+
+
+def random_state() -> dict:
+    """The global random states that building and running a model may draw from, and TensorFlow's op
+    determinism: Python's and NumPy's generators, Keras 3's global ``SeedGenerator``, TensorFlow's
+    eager op-seed generator (Keras 2's initializers), PyTorch's generator. ``restore_random_state`` puts
+    them back."""
+    state = {"python": random.getstate(), "numpy": np.random.get_state()}
+    if KERAS_MAJOR >= 3:
+        from keras.src.backend.common import global_state
+
+        generator = global_state.get_global_attribute("global_seed_generator")
+        state["keras"] = None if generator is None else (generator, to_numpy(generator.state.value))
+    if BACKEND == "tensorflow":
+        from tensorflow.python.eager import context
+        from tensorflow.python.framework import config  # is_op_determinism_enabled is not public
+
+        rng = getattr(context.context(), "_rng", None)
+        state["tf_op_seeds"] = None if rng is None else rng.getstate()
+        state["tf_determinism"] = config.is_op_determinism_enabled()
+    if BACKEND == "torch":
+        import torch
+
+        state["torch"] = torch.get_rng_state()
+    return state
+
+
+def restore_random_state(state: dict) -> None:
+    """Put back what ``random_state()`` saw."""
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    if "keras" in state:
+        from keras.src.backend.common import global_state
+
+        if state["keras"] is None:
+            global_state.set_global_attribute("global_seed_generator", None)
+        else:
+            generator, value = state["keras"]
+            generator.state.assign(value)
+            global_state.set_global_attribute("global_seed_generator", generator)
+    if "tf_op_seeds" in state:
+        from tensorflow.python.eager import context
+        from tensorflow.python.framework import config
+
+        if state["tf_op_seeds"] is not None:
+            context.context()._rng.setstate(state["tf_op_seeds"])
+        if config.is_op_determinism_enabled() != state["tf_determinism"]:
+            (config.enable_op_determinism if state["tf_determinism"] else config.disable_op_determinism)()
+    if "torch" in state:
+        import torch
+
+        torch.set_rng_state(state["torch"])
 
 
 def clear_session() -> None:

@@ -1,5 +1,6 @@
 """The command line: ``statefulness run`` trains the tutorial's experiments and judges its claims;
-``statefulness matrix`` tabulates claims reports of the spec from several environments."""
+``statefulness check`` runs the spec's state rules on a saved model of yours; ``statefulness matrix``
+tabulates claims reports of the spec from several environments."""
 
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ EXPERIMENTS = (
 """The recipes of ``experiments.py`` (checked equal there), named here so that ``--help``, ``matrix`` and
 ``spec-doc`` do not load Keras."""
 
+CHECK_EXAMPLES = ("tutorial", "stacked-gru", "bidirectional-lstm")
+"""The built-in models of ``check.py`` (checked equal there)."""
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="statefulness", description=__doc__)
@@ -52,6 +56,29 @@ def _parser() -> argparse.ArgumentParser:
                      help="write a Markdown report with a learning-curve plot per experiment")
     run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="show a progress bar per experiment (default: when stderr is a terminal)")
+
+    check = sub.add_parser("check", help="run the spec's state rules on your own saved stateful model",
+                           description="Run the spec's state rules on a saved stateful Keras model (or a built-in "
+                           "one) and print a verdict per rule. Exit 0 when every rule passes (not applicable "
+                           "and info are fine), 1 when one fails, errs or shows a known deviation (see "
+                           "--allow-known), or when --against finds a change; 2 on bad input.")
+    check.add_argument("model", nargs="?", type=Path, metavar="MODEL", help="a saved model (.keras, or .h5 on Keras 2)")
+    check.add_argument("--example", choices=CHECK_EXAMPLES, help="check a built-in model instead of MODEL")
+    check.add_argument("--rules", nargs="+", metavar="RULE", help="only these rules, or families of rules "
+                       "(carries-state, chunks-equal-whole, rows-independent, reset-zeroes, "
+                       "refuses-other-batch-size, saved-and-loaded)")
+    check.add_argument("--seed", type=_seed, default=0, metavar="N", help="seed of the drawn inputs (default: 0)")
+    check.add_argument("--custom-objects", metavar="MODULE",
+                       help="a module (name or .py path) with your model's own layers: its CUSTOM_OBJECTS dict, "
+                            "else every Keras layer class it defines")
+    check.add_argument("--allow-known", action="store_true",
+                       help="exit 0 even where a rule shows a known deviation of this Keras")
+    check.add_argument("--json", type=Path, metavar="PATH", help="write the report as JSON")
+    before_after = check.add_mutually_exclusive_group()
+    before_after.add_argument("--record", type=Path, metavar="FILE",
+                              help="store the verdicts, and the outputs and states on drawn inputs, for --against")
+    before_after.add_argument("--against", type=Path, metavar="FILE",
+                              help="compare with a record made by --record (e.g. before an upgrade)")
 
     matrix = sub.add_parser("matrix", help="a table of claims by environment, from claims reports")
     matrix.add_argument("reports", nargs="+", type=Path, metavar="REPORT",
@@ -77,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     if args.command == "spec-doc":
         return _spec_doc(args)
+    if args.command == "check":
+        return _check(args)
     return _matrix(args)
 
 
@@ -110,6 +139,85 @@ def _run(args) -> int:
     if args.report:
         write_report(args.report, outcomes, verdicts, full=args.full)
     return 0 if all(v["holds"] for v in verdicts) else 1
+
+
+def _check(args) -> int:
+    if (args.model is None) == (args.example is None):
+        return _usage("check: expected a saved MODEL or --example NAME (one of them)")
+    if args.model is not None and not args.model.is_file():
+        return _usage(f"MODEL: {args.model} is not a file")
+    if args.against is not None and not args.against.is_file():
+        return _usage(f"--against: {args.against} is not a file")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import json
+
+    from ._keras import keras, quiet_backend_logs
+    from .check import EXAMPLES, check_model, compare_with_record, record_model, select_rules
+
+    quiet_backend_logs()
+    try:
+        select_rules(args.rules)
+        custom = _custom_objects(args.custom_objects) if args.custom_objects else None
+    except (ValueError, ImportError, OSError) as error:
+        return _usage(str(error))
+    if args.example:
+        model = EXAMPLES[args.example]()
+    else:
+        try:
+            model = keras.models.load_model(args.model, custom_objects=custom, compile=False)
+        except Exception as error:  # noqa: BLE001 - whatever Keras raises, the user gets one line
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            return _usage(f"MODEL: could not load a Keras model from {args.model}: {first}")
+    try:
+        record = json.loads(args.against.read_text()) if args.against else None
+    except ValueError as error:
+        return _usage(f"--against: {args.against} is not JSON: {error}")
+    try:
+        report = check_model(model, rules=args.rules, seed=record["seed"] if isinstance(record, dict) and
+                             "seed" in record else args.seed, custom_objects=custom)
+        changes = compare_with_record(model, record, report, custom_objects=custom) if args.against else []
+    except (TypeError, ValueError) as error:
+        return _usage(str(error))
+    print(report.table())
+    if args.against:
+        print(f"\nagainst {args.against} (recorded with Keras {record['environment']['keras']}, backend "
+              f"{record['environment']['backend']}): " + ("no change" if not changes else f"{len(changes)} changed"))
+        for change in changes:
+            print(f"  {change}")
+    if args.json:
+        args.json.write_text(json.dumps({**report.to_dict(), "changes": changes}, indent=1) + "\n")
+    if args.record:
+        args.record.write_text(json.dumps(record_model(model, report, custom_objects=custom)) + "\n")
+        print(f"\nrecorded to {args.record}")
+    return 0 if report.passed(allow_known=args.allow_known) and not changes else 1
+
+
+def _custom_objects(module: str) -> dict:
+    """The custom objects of ``--custom-objects``: a module's ``CUSTOM_OBJECTS``, else its Keras layers."""
+    import importlib
+    import importlib.util
+
+    from ._keras import keras
+
+    if module.endswith(".py"):
+        spec = importlib.util.spec_from_file_location(Path(module).stem, module)
+        if spec is None or not Path(module).is_file():
+            raise OSError(f"--custom-objects: {module} is not a file")
+        loaded = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(loaded)
+    else:
+        sys.path.insert(0, os.getcwd())
+        try:
+            loaded = importlib.import_module(module)
+        except ImportError as error:
+            raise ImportError(f"--custom-objects: cannot import {module!r}: {error}") from None
+    found = getattr(loaded, "CUSTOM_OBJECTS", None)
+    if found is None:
+        found = {name: obj for name, obj in vars(loaded).items() if isinstance(obj, type)
+                 and issubclass(obj, keras.layers.Layer) and obj.__module__ == loaded.__name__}
+    if not isinstance(found, dict) or not found:
+        raise ValueError(f"--custom-objects: {module} has no CUSTOM_OBJECTS dict and defines no Keras layer")
+    return found
 
 
 def _matrix(args) -> int:

@@ -19,9 +19,11 @@ _BATCH_SHAPE_KEYS = ("batch_shape", "batch_input_shape", "build_input_shape")
 Keras 3, ``batch_input_shape`` in Keras 2) and ``Sequential``'s ``build_input_shape``."""
 
 
-def twin(model, custom_objects: dict[str, Any] | None = None):
+def twin(model, custom_objects: dict[str, Any] | None = None, *, free_time: bool = False):
     """A copy of ``model`` with the same weights, ``stateful=False`` on every layer and a free batch
-    dimension, for feeding whole sequences of any batch size.
+    dimension, for feeding whole sequences of any batch size. With ``free_time``, the time dimension is
+    freed too (the input's second dimension, and every shape a layer was built for of rank 3 or more), so
+    that a model declared for chunks of T steps takes the whole sequence.
 
     Raises ``ValueError`` naming the layer when no copy can be stateless: a layer that holds a stateful
     layer but whose config has no ``stateful`` to turn off (a custom layer that hard-codes
@@ -40,41 +42,43 @@ def twin(model, custom_objects: dict[str, Any] | None = None):
             + "; ".join(hard_coded)
             + " (its config has no `stateful` argument that turns it off)"
         )
-    copy = type(model).from_config(_stateless(config), custom_objects=custom_objects)
+    copy = type(model).from_config(_stateless(config, free_time), custom_objects=custom_objects)
     copy.set_weights(model.get_weights())
     return copy
 
 
-def _stateless(node):
-    """``node`` (a config, or a part of one) with ``stateful`` off and batch dimensions freed."""
+def _stateless(node, free_time: bool = False):
+    """``node`` (a config, or a part of one) with ``stateful`` off and batch (and time) dimensions freed."""
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
             if key == "stateful":
                 value = False
-            elif key in _BATCH_SHAPE_KEYS:
-                value = _free_batch(value)
+            elif key in _BATCH_SHAPE_KEYS:  # the model's input: its second dimension is time
+                value = _free(value, time=2 if free_time else None)
             elif key == "build_config" and isinstance(value, dict):  # Keras 3: the shapes a layer was built for
-                value = {name: _free_batch(shape) for name, shape in value.items()}
+                value = {name: _free(shape, time=3 if free_time else None) for name, shape in value.items()}
             else:
-                value = _stateless(value)
+                value = _stateless(value, free_time)
             out[key] = value
         if out.get("class_name") == "__keras_tensor__":  # Keras 3: a symbolic tensor's shape in a node
-            out["config"] = dict(out["config"], shape=_free_batch(out["config"]["shape"]))
+            out["config"] = dict(out["config"], shape=_free(out["config"]["shape"], time=3 if free_time else None))
         return out
     if isinstance(node, (list, tuple)):
-        return type(node)(_stateless(value) for value in node)
+        return type(node)(_stateless(value, free_time) for value in node)
     return node
 
 
-def _free_batch(shape):
-    """A shape (or a list of shapes) with its batch dimension set to None."""
+def _free(shape, time: int | None = None):
+    """A shape (or a list or dict of shapes) with its batch dimension set to None, and its second (time)
+    dimension too if ``time`` is given and the shape has at least that rank."""
     if isinstance(shape, (list, tuple)) and shape and all(isinstance(s, (int, type(None))) for s in shape):
-        return [None, *shape[1:]]
+        free = 2 if time is not None and len(shape) >= time else 1
+        return [None] * free + list(shape[free:])
     if isinstance(shape, (list, tuple)):
-        return [_free_batch(s) for s in shape]
+        return [_free(s, time) for s in shape]
     if isinstance(shape, dict):
-        return {key: _free_batch(s) for key, s in shape.items()}
+        return {key: _free(s, time) for key, s in shape.items()}
     return shape
 
 

@@ -1,0 +1,740 @@
+"""``check_model``: the spec's exact state rules, run on a user's own stateful model.
+
+A team that upgrades Keras, or moves a stateful model to another backend, needs to know whether *its*
+model still carries, keeps and resets state as it did. ``check_model(model)`` runs the rules of the spec's
+chapters 3 to 7 in generic form on any built Keras model with a stateful recurrent layer (stacked, nested,
+wrapped), on inputs drawn from the model's own input (integers where it starts with an ``Embedding``), and
+returns a ``Report``: one ``Result`` per rule with its verdict.
+
+Verdicts: ``pass``; ``fail`` (with the measured difference and the driver that showed it); ``known
+deviation`` (the rule fails as an entry of ``known_deviations.py`` says it does on this Keras, backend and
+kind of model); ``not applicable`` (with the reason); ``error`` (the rule could not run: the exception);
+``info`` (what a saved and loaded copy starts from).
+
+The model is left as it was: its weights, its layers' states, its optimizer (``evaluate`` and ``fit`` run
+on a copy compiled with SGD at learning rate 0), and the global random generators and TensorFlow's op
+determinism (saved first and put back).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ._keras import (
+    BACKEND, KERAS_VERSION, assign_zeros, keras, layer_states, random_state, restore_random_state, state_variables,
+    to_numpy, versions,
+)
+from .known_deviations import DEVIATIONS, PYTEST_DID_NOT_RAISE, Deviation
+from .model import stateful_layers
+from .twin import twin
+
+TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
+"""Outputs that must be equal are compared with this tolerance (float32 sums in another order)."""
+
+STEPS = 2
+"""Time steps per drawn batch where the model's input leaves them free."""
+
+DRIVERS = ("direct call", "predict_on_batch", "predict", "evaluate", "fit")
+RESETS = ("layer.reset_states()", "model.reset_states()")
+OTHER_SIZES = ("fewer rows", "more rows")
+VERDICTS = ("pass", "fail", "known deviation", "not applicable", "error", "info")
+
+_TIME_MIXING = {
+    "Conv1D", "Conv2D", "Conv3D", "SeparableConv1D", "DepthwiseConv1D", "Conv1DTranspose", "MaxPooling1D",
+    "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D", "Flatten", "Reshape", "Permute",
+    "Attention", "AdditiveAttention", "MultiHeadAttention", "GroupQueryAttention", "Cropping1D", "ZeroPadding1D",
+    "UpSampling1D", "RepeatVector",
+}
+"""Layers that mix time steps: fed in chunks, a model with one cannot compute what it computes whole."""
+
+_TRAINING_CHANGES = {"Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
+                     "BatchNormalization"}
+"""Layers that compute otherwise in training (dropout, batch statistics)."""
+
+
+@dataclass
+class Result:
+    rule: str
+    statement: str
+    verdict: str
+    detail: str = ""
+    driver: str | None = None
+    difference: float | None = None
+    """For a failure: the largest absolute difference between what was computed and what was expected."""
+    deviation: str | None = None
+    """For a known deviation: its id in ``known_deviations.py``."""
+
+
+@dataclass
+class Report:
+    model: str
+    environment: dict
+    seed: int
+    results: list[Result] = field(default_factory=list)
+
+    def __getitem__(self, rule: str) -> Result:
+        for result in self.results:
+            if result.rule == rule:
+                return result
+        raise KeyError(rule)
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        return {result.rule: result.verdict for result in self.results}
+
+    def passed(self, allow_known: bool = False) -> bool:
+        """No rule failed or errored (and, unless ``allow_known``, none showed a known deviation)."""
+        bad = {"fail", "error"} | (set() if allow_known else {"known deviation"})
+        return not any(result.verdict in bad for result in self.results)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def table(self) -> str:
+        """The report as plain text: a header naming the environment, then one line per rule."""
+        env = self.environment
+        backend_lib = env.get({"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(env["backend"], ""))
+        lines = [f"statefulness check: Keras {env['keras']} ({env['keras_package']}), backend {env['backend']}"
+                 + (f" {backend_lib}" if backend_lib else "") + f", Python {env['python']}, NumPy {env['numpy']}",
+                 f"model: {self.model}", ""]
+        width = max(len(result.rule) for result in self.results)
+        for result in self.results:
+            lines.append(f"{result.rule:<{width}}  {result.verdict:<15}  {result.detail}")
+        counts = {v: sum(r.verdict == v for r in self.results) for v in VERDICTS}
+        lines += ["", ", ".join(f"{n} {v}" for v, n in counts.items() if n)]
+        return "\n".join(lines)
+
+
+class _Fail(Exception):
+    def __init__(self, detail: str, difference: float | None = None):
+        super().__init__(detail)
+        self.detail, self.difference = detail, difference
+
+
+class _NotApplicable(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    statement: str
+    run: Callable
+    driver: str | None = None
+    info: bool = False
+
+
+def check_model(model, *, rules=None, seed: int = 0, custom_objects: dict | None = None) -> Report:
+    """Run the state rules on ``model`` (a built Keras model with at least one stateful recurrent layer
+    and one sequence input of static batch size) and return the report. ``rules``: rule ids or their
+    families (``"carries-state"`` for every driver); default all. ``custom_objects``: what a copy of the
+    model needs to be rebuilt from its config (the user's own layers)."""
+    subject = _Subject(model, seed, custom_objects)
+    selected = select_rules(rules)
+    saved = random_state()
+    stored = subject.states()
+    report = Report(model=subject.describe(), environment=versions(), seed=seed)
+    try:
+        for rule in selected:
+            report.results.append(_judge(rule, subject))
+    finally:
+        subject.restore(stored)
+        restore_random_state(saved)
+    return report
+
+
+def select_rules(rules=None) -> list[Rule]:
+    """The rules named by ids or families (the part before ``[``), in their order; all by default."""
+    if rules is None:
+        return list(RULES.values())
+    if isinstance(rules, str):
+        rules = [rules]
+    chosen = []
+    for name in rules:
+        found = [rule for rule in RULES.values() if name in (rule.id, rule.id.partition("[")[0])]
+        if not found:
+            families = sorted({rule.id.partition("[")[0] for rule in RULES.values()})
+            raise ValueError(f"rules: unknown rule {name!r}; expected any of {', '.join(families)} "
+                             f"or one of {', '.join(RULES)}")
+        chosen += [rule for rule in found if rule not in chosen]
+    return [rule for rule in RULES.values() if rule in chosen]
+
+
+def _judge(rule: Rule, subject: _Subject) -> Result:
+    result = Result(rule.id, rule.statement, "pass", driver=rule.driver)
+    failure = None
+    try:
+        result.detail = rule.run(subject)
+        if rule.info:
+            result.verdict = "info"
+    except _NotApplicable as reason:
+        result.verdict, result.detail = "not applicable", str(reason)
+    except _Fail as fail:
+        result.verdict, result.detail, result.difference = "fail", fail.detail, fail.difference
+        failure = "AssertionError"
+    except Exception as error:  # noqa: BLE001 - the rule could not run: reported, with the exception's type
+        result.verdict, result.detail = "error", f"{_qualname(type(error))}: {_short(error)}"
+        failure = _qualname(type(error))
+    finally:
+        subject.zero()
+    deviation = known_deviation(rule.id, subject.model)
+    if deviation is not None:
+        if failure is not None and _fails_as(deviation, failure):
+            result.verdict, result.deviation = "known deviation", deviation.id
+            result.detail = f"{result.detail} [{deviation.id}: {deviation.upstream or 'see known_deviations.py'}]"
+        elif failure is None and result.verdict == "pass":
+            result.detail += f" (known deviation {deviation.id!r} did not show: fixed here?)"
+    return result
+
+
+def known_deviation(rule_id: str, model) -> Deviation | None:
+    """The known deviation that makes ``rule_id`` fail on ``model`` with the installed Keras and backend."""
+    for deviation in DEVIATIONS:
+        if (rule_id in deviation.rules and deviation.covers(KERAS_VERSION, BACKEND)
+                and (deviation.when is None or PREDICATES[deviation.when](model))):
+            return deviation
+    return None
+
+
+def _fails_as(deviation: Deviation, failure: str) -> bool:
+    if failure == "AssertionError":
+        return deviation.raises in ("AssertionError", PYTEST_DID_NOT_RAISE)
+    return deviation.raises.rpartition(".")[2] == failure.rpartition(".")[2]
+
+
+def _qualname(cls) -> str:
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _short(error: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# What kind of model: the predicates that known deviations name with ``when``.
+
+def _nested_state(model) -> bool:
+    """A stateful layer keeps its state nested (an ``RNN`` over a list of cells)."""
+    return any(isinstance(state, (list, tuple)) for layer in stateful_layers(model) for state in layer.states or ())
+
+
+def _custom_layer_holds_state(model) -> bool:
+    """A layer that is neither a model nor has ``reset_states`` holds a stateful layer (Keras 2's
+    ``Model.reset_states`` walks ``model.layers`` and models only)."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            if _custom_layer_holds_state(layer):
+                return True
+        elif not hasattr(layer, "reset_states") and stateful_layers(layer):
+            return True
+    return False
+
+
+def _torch_fused_layer(model) -> bool:
+    """A stateful ``LSTM``, or ``GRU`` with ``reset_after=True``, that may use the backend's own kernel."""
+    return any(getattr(layer, "use_cudnn", "auto") is not False
+               and (isinstance(layer, keras.layers.LSTM)
+                    or (isinstance(layer, keras.layers.GRU) and layer.reset_after))
+               for layer in stateful_layers(model))
+
+
+PREDICATES = {
+    "nested_state": _nested_state,
+    "custom_layer_holds_state": _custom_layer_holds_state,
+    "torch_fused_layer": _torch_fused_layer,
+}
+
+
+# The model under check.
+
+class _Subject:
+    """The user's model, what its input takes, and the copies the rules need."""
+
+    def __init__(self, model, seed: int, custom_objects: dict | None):
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"model: expected a built keras.Model, got {type(model).__name__}")
+        self.model, self.seed, self.custom_objects = model, seed, custom_objects
+        self.layers = stateful_layers(model)
+        if not self.layers:
+            raise ValueError(f"model: expected a model with at least one stateful recurrent layer (stateful=True); "
+                             f"{model.name!r} has none among its {len(model.layers)} layers")
+        inputs = getattr(model, "inputs", None)
+        if not inputs:
+            raise ValueError(f"model: expected a built model with a declared input (keras.Input); {model.name!r} "
+                             "has none")
+        if len(inputs) != 1:
+            raise ValueError(f"model: expected one input (a batch of sequences), got {len(inputs)}; "
+                             "check_model draws one input per call")
+        if len(model.outputs) != 1:
+            raise ValueError(f"model: expected one output, got {len(model.outputs)}; check_model compares one "
+                             "output per call")
+        shape = tuple(inputs[0].shape)
+        self.batch = shape[0]
+        if self.batch is None:
+            raise ValueError("model: a stateful layer needs a static batch size (one state row per sample); the "
+                             f"input's shape is {shape}: declare it with keras.Input(..., batch_size=B)")
+        embeddings = [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.Embedding)]
+        self.vocabulary = min((layer.input_dim for layer in embeddings), default=None)
+        if len(shape) < 2 or (len(shape) == 2 and self.vocabulary is None):
+            raise ValueError(f"model: expected an input of sequences, (batch, time steps, features...), or "
+                             f"(batch, time steps) of integers into an Embedding; got shape {shape}")
+        self.steps = shape[1] or STEPS
+        self.time_free = shape[1] is None
+        self.features = tuple(shape[2:])
+        self.dtype = getattr(inputs[0].dtype, "name", inputs[0].dtype)
+        self._clone = self._whole = None
+
+    def describe(self) -> str:
+        layers = ", ".join(f"{layer.name} ({type(layer).__name__})" for layer in self.layers)
+        return (f"{self.model.name!r}: input {(self.batch, None if self.time_free else self.steps, *self.features)}, "
+                f"batch size {self.batch}, stateful {layers}")
+
+    # inputs
+
+    def draw(self, key: int, rows: int | None = None, steps: int | None = None) -> np.ndarray:
+        """One batch of ``rows`` sequences of ``steps`` steps, drawn from the seed and ``key``."""
+        rng = np.random.default_rng([self.seed, key])
+        shape = (rows or self.batch, steps or self.steps, *self.features)
+        if self.vocabulary is not None:
+            return rng.integers(0, self.vocabulary, shape).astype(self.dtype)
+        return rng.uniform(-1, 1, shape).astype(self.dtype)
+
+    def chunks(self, n: int, key: int = 0) -> list[np.ndarray]:
+        return [self.draw(100 * key + k) for k in range(n)]
+
+    # state
+
+    def variables(self, model=None) -> list:
+        return [v for layer in stateful_layers(model or self.model) for v in state_variables(layer)]
+
+    def states(self, model=None) -> list[np.ndarray]:
+        return [state for layer in stateful_layers(model or self.model) for state in layer_states(layer)]
+
+    def restore(self, values: list[np.ndarray]) -> None:
+        for variable, value in zip(self.variables(), values, strict=True):
+            variable.assign(value)
+
+    def zero(self, model=None) -> None:
+        """Zero every state variable directly (the ground truth that the resets are held against)."""
+        for variable in self.variables(model):
+            assign_zeros(variable)
+
+    def feed(self, chunks, model=None) -> list[np.ndarray]:
+        """Each chunk through the model by a direct call, in turn; their outputs."""
+        model = model or self.model
+        return [to_numpy(model(chunk)) for chunk in chunks]
+
+    # copies
+
+    def clone(self):
+        """A copy with the same weights, compiled with SGD at learning rate 0 and MSE: ``evaluate`` and
+        ``fit`` run it (and move its state) while no weight can move."""
+        if self._clone is None:
+            try:
+                copy = type(self.model).from_config(self.model.get_config(), custom_objects=self.custom_objects)
+            except Exception as error:  # noqa: BLE001
+                raise _NotApplicable(f"the model could not be copied from its config ({_short(error)}); "
+                                     "pass custom_objects for its own layers") from None
+            copy.set_weights(self.model.get_weights())
+            copy.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="mse")
+            self._clone = copy
+        return self._clone
+
+    def whole(self):
+        """What computes the model's output on whole sequences from zero state: the stateless twin with
+        free time steps, else (no twin can be made and the time steps are free) the model itself."""
+        if self._whole is None:
+            try:
+                self._whole = twin(self.model, self.custom_objects, free_time=True)
+            except Exception as error:  # noqa: BLE001
+                if not self.time_free:
+                    raise _NotApplicable(f"no stateless twin could be made ({_short(error)}) and the model's "
+                                         "input has a fixed number of time steps") from None
+                self._whole = self.model
+        return self._whole
+
+    def run_whole(self, x: np.ndarray) -> np.ndarray:
+        model = self.whole()
+        if model is self.model:
+            self.zero()
+        return to_numpy(model(x))
+
+
+def _close(got, expected) -> float | None:
+    """None if ``got`` equals ``expected`` within the tolerance, else the largest difference."""
+    got, expected = np.asarray(got, "float64"), np.asarray(expected, "float64")
+    if got.shape != expected.shape:
+        return float("inf")
+    if np.allclose(got, expected, **TOLERANCE):
+        return None
+    return float(np.max(np.abs(got - expected)))
+
+
+# The rules.
+
+def _carries_state(subject: _Subject, driver: str) -> str:
+    *first, last = subject.chunks(4)
+    probe = subject.draw(99)
+    if driver == "direct call":
+        return _carried_by_direct_calls(subject, [*first, last], probe)
+    if driver == "fit" and any(_names(layer) & _TRAINING_CHANGES or getattr(layer, "dropout", 0)
+                               or getattr(layer, "recurrent_dropout", 0) for layer in subject.model._flatten_layers()):
+        raise _NotApplicable("a layer computes otherwise in training (dropout or batch statistics), so fit's "
+                             "batches cannot be held against direct calls")
+    model = subject.model if driver in ("predict_on_batch", "predict") else subject.clone()
+    epochs_of_last = 2 if driver == "fit" else 1
+    subject.zero(model)
+    subject.feed([*first, *[last] * epochs_of_last], model)
+    expected = to_numpy(model(probe))
+
+    subject.zero(model)
+    y_shape = expected.shape[1:]
+    for call, epochs in (([*first], 1), ([last], epochs_of_last)):
+        _drive(model, driver, call, subject.batch, y_shape, epochs)
+    got = to_numpy(model(probe))
+    difference = _close(got, expected)
+    if difference is not None:
+        raise _Fail(f"after {len(first) + 1} batches through {driver}, a direct call on the next batch differs "
+                    f"from the one after the same batches fed by direct calls (max |diff| {difference:.3g})",
+                    difference)
+    return f"{len(first) + epochs_of_last} batches through {driver} left the state that direct calls leave"
+
+
+def _drive(model, driver: str, chunks: list[np.ndarray], batch: int, y_shape: tuple, epochs: int) -> None:
+    """The chunks through ``model`` by ``driver``: one call per chunk for ``predict_on_batch``, else one
+    call over all of them, in batches taken in order (the Q&A's layout)."""
+    if driver == "predict_on_batch":
+        for chunk in chunks:
+            model.predict_on_batch(chunk)
+        return
+    x = np.concatenate(chunks)
+    y = np.zeros((len(x), *y_shape), "float32")
+    if driver == "predict":
+        model.predict(x, batch_size=batch, verbose=0)
+    elif driver == "evaluate":
+        model.evaluate(x, y, batch_size=batch, verbose=0)
+    else:
+        model.fit(x, y, batch_size=batch, epochs=epochs, shuffle=False, verbose=0)
+
+
+def _carried_by_direct_calls(subject: _Subject, chunks, probe) -> str:
+    subject.zero()
+    cold = to_numpy(subject.model(probe))
+    subject.zero()
+    subject.feed(chunks)
+    warm = to_numpy(subject.model(probe))
+    moved = _close(warm, cold)
+    if moved is None:
+        raise _Fail(f"after {len(chunks)} batches, the next batch's output equals its output from zero state: "
+                    "no state was carried", 0.0)
+    if subject.batch == 1:
+        return f"the state moved the next batch's output by up to {moved:.3g}"
+    order = np.arange(subject.batch)[::-1]
+    subject.zero()
+    subject.feed([chunk[order] for chunk in chunks])
+    difference = _close(to_numpy(subject.model(probe[order])), warm[order])
+    if difference is not None:
+        raise _Fail(f"with the rows of every batch reversed, the outputs are not the same rows reversed: a row's "
+                    f"state went to another row (max |diff| {difference:.3g})", difference)
+    return f"the state moved the next batch's output by up to {moved:.3g}, row by row"
+
+
+def _chunks_equal_whole(subject: _Subject) -> str:
+    chunking = _chunking(subject.model)
+    chunks = subject.chunks(3, key=1)
+    subject.zero()
+    outputs = subject.feed(chunks)
+    whole = subject.run_whole(np.concatenate(chunks, axis=1))
+    total = sum(chunk.shape[1] for chunk in chunks)
+    if whole.ndim >= 3 and whole.shape[1] == total and outputs[0].shape[1] == subject.steps:
+        got = np.concatenate(outputs, axis=1)
+        backward = subject.run_whole(np.concatenate(chunks[::-1], axis=1)) if chunking != "continues" else None
+        expected = expected_when_chunked(whole, backward, [c.shape[1] for c in chunks], chunking)
+    elif whole.shape == outputs[-1].shape and chunking == "continues":
+        got, expected = outputs[-1], whole  # one output per sequence: the last chunk's
+    else:
+        raise _NotApplicable(f"the outputs do not line up with time steps (whole sequences give {whole.shape}, "
+                             f"a chunk gives {outputs[-1].shape})")
+    difference = _close(got, expected)
+    how = "the stateless twin" if subject.whole() is not subject.model else "the model itself, reset"
+    if difference is not None:
+        raise _Fail(f"fed in {len(chunks)} chunks the model differs from {how} on the whole sequences "
+                    f"(max |diff| {difference:.3g})", difference)
+    return f"{len(chunks)} chunks of {subject.steps} steps equal {how} on the whole sequences ({chunking})"
+
+
+def expected_when_chunked(forward: np.ndarray, backward: np.ndarray | None, lengths: list[int],
+                          chunking: str) -> np.ndarray:
+    """What a stateful model fed chunks of ``lengths`` steps returns, joined in time, from what it returns
+    on the whole sequences from zero state: ``forward`` (the chunks in order) and ``backward`` (the chunks
+    in reverse order). ``chunking``: ``"continues"`` (the chunks continue one another), ``"backwards"`` (a
+    ``go_backwards`` layer: the chunks in reverse order, read backwards), ``"bidirectional"`` (the forward
+    half continues; the backward half is the reversed chunks', each slice back at its own steps)."""
+    if chunking == "continues":
+        return forward
+    if chunking == "backwards":
+        return backward
+    ends = np.cumsum(lengths[::-1])
+    pieces = np.split(backward, ends[:-1], axis=1)[::-1]
+    half = forward.shape[-1] // 2
+    return np.concatenate([forward[..., :half], np.concatenate(pieces, axis=1)[..., half:]], axis=-1)
+
+
+def _names(layer) -> set[str]:
+    return {cls.__name__ for cls in type(layer).__mro__}
+
+
+def _chunking(model) -> str:
+    """What the model fed in chunks must equal (``expected_when_chunked``), or not applicable."""
+    inside_rnns = {id(inner) for layer in model._flatten_layers() if isinstance(layer, keras.layers.RNN)
+                   for inner in layer._flatten_layers(include_self=False)}
+    for layer in model._flatten_layers(include_self=False):
+        if id(layer) in inside_rnns:
+            continue
+        if _names(layer) & _TIME_MIXING:
+            raise _NotApplicable(f"layer {layer.name!r} ({type(layer).__name__}) mixes time steps, so chunks "
+                                 "cannot compute what whole sequences do")
+        if isinstance(layer, keras.layers.RNN) and not layer.stateful:
+            raise _NotApplicable(f"layer {layer.name!r} ({type(layer).__name__}) is a stateless recurrent layer: "
+                                 "it starts every chunk from zeros")
+    layers = stateful_layers(model)
+    wrappers = [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.Bidirectional)]
+    if wrappers:
+        if len(wrappers) == 1 and len(layers) == 2 and model.layers[-1] is wrappers[0] \
+                and wrappers[0].merge_mode == "concat":
+            return "bidirectional"
+        raise _NotApplicable("a Bidirectional layer that is not the model's only recurrent layer and its last "
+                             "(with merge_mode='concat'): no yardstick for its chunks")
+    if any(layer.go_backwards for layer in layers):
+        if len(layers) == 1:
+            return "backwards"
+        raise _NotApplicable("a go_backwards layer among several stateful layers: no yardstick for its chunks")
+    return "continues"
+
+
+def _rows_independent(subject: _Subject) -> str:
+    if subject.batch == 1:
+        raise _NotApplicable("the model takes batches of one row")
+    chunks = subject.chunks(3, key=2)
+    subject.zero()
+    before = subject.feed(chunks)
+    changed = [chunk.copy() for chunk in chunks]
+    for k, chunk in enumerate(changed):
+        chunk[0] = subject.draw(200 + k, rows=1)[0]
+    subject.zero()
+    after = subject.feed(changed)
+    for k, (old, new) in enumerate(zip(before, after, strict=True)):
+        difference = _close(new[1:], old[1:])
+        if difference is not None:
+            raise _Fail(f"changing row 0 changed the other rows' outputs in batch {k + 1} (max |diff| "
+                        f"{difference:.3g}): rows share state", difference)
+    return f"changing row 0 of {len(chunks)} batches left rows 1 to {subject.batch - 1} as they were"
+
+
+def _reset(subject: _Subject, how: str) -> str:
+    chunks = subject.chunks(3, key=3)
+    probe = subject.draw(399)
+    subject.zero()
+    cold = to_numpy(subject.model(probe))
+    subject.zero()
+    subject.feed(chunks)
+    if how == "layer.reset_states()":
+        for layer in subject.layers:
+            layer.reset_states()
+    else:
+        subject.model.reset_states()
+    left = [float(np.max(np.abs(state))) for state in subject.states()]
+    if any(left):
+        raise _Fail(f"after {how}, {sum(map(bool, left))} of {len(left)} state variables are not zeros "
+                    f"(max |value| {max(left):.3g})", max(left))
+    difference = _close(to_numpy(subject.model(probe)), cold)
+    if difference is not None:
+        raise _Fail(f"after {how}, the next batch's output differs from its output from zero state "
+                    f"(max |diff| {difference:.3g})", difference)
+    return f"{len(left)} state variables zeros, and the next batch's output as from a fresh start"
+
+
+def _refuses(subject: _Subject, other: str) -> str:
+    rows = subject.batch - 1 if other == "fewer rows" else subject.batch + 1
+    if rows == 0:
+        raise _NotApplicable("the model takes batches of one row")
+    x = subject.draw(500, rows=rows)
+    try:
+        out = to_numpy(subject.model(x))
+    except Exception as error:  # noqa: BLE001 - any refusal: which one is reported
+        return f"refused with {_qualname(type(error))}"
+    raise _Fail(f"a batch of {rows} rows (built for {subject.batch}) ran without an error and returned "
+                f"{out.shape[0]} rows")
+
+
+def _saved_and_loaded(subject: _Subject) -> str:
+    subject.zero()
+    subject.feed(subject.chunks(2, key=4))
+    stored = subject.states()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.keras"
+        subject.model.save(path)
+        loaded = keras.models.load_model(path, custom_objects=subject.custom_objects, compile=False)
+    weights = max((float(np.max(np.abs(a - b))) for a, b in
+                   zip(loaded.get_weights(), subject.model.get_weights(), strict=True)), default=0.0)
+    if weights:
+        raise _Fail(f"the loaded copy's weights differ from the model's (max |diff| {weights:.3g})", weights)
+    states = subject.states(loaded)
+    if not states:
+        return "weights equal; the loaded copy has no state until it is first called"
+    if not any(np.any(state) for state in states):
+        return "weights equal; the loaded copy starts from zero state, not from the state stored when saved"
+    if all(np.array_equal(a, b) for a, b in zip(states, stored, strict=True)):
+        return "weights equal; the loaded copy starts from the state stored when it was saved"
+    return "weights equal; the loaded copy starts from a state that is neither zeros nor the stored one"
+
+
+def _rules() -> dict[str, Rule]:
+    rules = [Rule(f"carries-state[{driver}]",
+                  f"Row i of a batch hands its state to row i of the next batch through {driver}, and Keras "
+                  "does not reset it by itself.",
+                  lambda subject, driver=driver: _carries_state(subject, driver), driver)
+             for driver in DRIVERS]
+    rules.append(Rule("chunks-equal-whole",
+                      "Fed its sequences in consecutive chunks, the model computes what its stateless twin "
+                      "computes on the whole sequences.", _chunks_equal_whole, "direct call"))
+    rules.append(Rule("rows-independent", "The rows of a batch share no state: changing one row's input "
+                      "changes no other row's output.", _rows_independent, "direct call"))
+    rules += [Rule(f"reset-zeroes[{how}]", f"{how} returns every state to zeros, and the outputs repeat.",
+                   lambda subject, how=how: _reset(subject, how)) for how in RESETS]
+    rules += [Rule(f"refuses-other-batch-size[{other}]",
+                   f"A batch of {other} than the batch size the model was built for is refused, not silently run.",
+                   lambda subject, other=other: _refuses(subject, other), "direct call") for other in OTHER_SIZES]
+    rules.append(Rule("saved-and-loaded", "A copy saved as .keras and loaded back has the same weights; which "
+                      "state it starts from is reported.", _saved_and_loaded, info=True))
+    return {rule.id: rule for rule in rules}
+
+
+RULES: dict[str, Rule] = _rules()
+
+
+
+# Before and after an upgrade: a record of what the model computes, and a comparison with it.
+
+RECORD_FORMAT = "statefulness-record/1"
+RECORD_TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
+"""Outputs and states recorded in one environment are compared in another within this tolerance: kernels
+of another version or backend sum in another order (float32), so bit-equality is not expected."""
+
+
+def _signature(subject: _Subject) -> dict:
+    return {
+        "name": subject.model.name,
+        "input": [subject.batch, None if subject.time_free else subject.steps, *subject.features],
+        "output": [None if d is None else int(d) for d in subject.model.outputs[0].shape],
+        "weights": [list(w.shape) for w in subject.model.get_weights()],
+        "stateful_layers": [type(layer).__name__ for layer in subject.layers],
+    }
+
+
+def record_model(model, report: Report, *, custom_objects: dict | None = None) -> dict:
+    """What ``model`` computes on drawn inputs (every chunk's output and the states after them, from zero
+    state, by direct calls), with the report's verdicts and the environment: JSON-ready."""
+    subject = _Subject(model, report.seed, custom_objects)
+    chunks = subject.chunks(3, key=5)
+    outputs, states = _outputs_and_states(subject, chunks)
+    return {
+        "format": RECORD_FORMAT,
+        "environment": versions(),
+        "model": _signature(subject),
+        "seed": report.seed,
+        "verdicts": report.verdicts,
+        "inputs": [chunk.tolist() for chunk in chunks],
+        "outputs": [out.tolist() for out in outputs],
+        "states": [state.tolist() for state in states],
+    }
+
+
+def _outputs_and_states(subject: _Subject, chunks) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    stored, saved = subject.states(), random_state()
+    try:
+        subject.zero()
+        outputs = subject.feed(chunks)
+        return outputs, subject.states()
+    finally:
+        subject.restore(stored)
+        restore_random_state(saved)
+
+
+def compare_with_record(model, record: dict, report: Report, *, custom_objects: dict | None = None) -> list[str]:
+    """What changed since ``record`` was made: verdicts, and outputs or states beyond ``RECORD_TOLERANCE``
+    (one line each, with the largest difference). Raises ``ValueError`` if the record is not one, or was
+    made from another model."""
+    if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
+        raise ValueError(f"record: expected a record written by `statefulness check --record` "
+                         f"(format {RECORD_FORMAT!r})")
+    subject = _Subject(model, record["seed"], custom_objects)
+    here = _signature(subject)
+    for key, value in record["model"].items():
+        if key != "name" and here.get(key) != value:
+            raise ValueError(f"record: made from another model: its {key} was {value}, this model's is {here.get(key)}")
+    changes = [f"{rule}: {before} -> {report.verdicts.get(rule, 'not run')}"
+               for rule, before in record["verdicts"].items() if report.verdicts.get(rule, before) != before]
+    chunks = [np.asarray(chunk, subject.dtype) for chunk in record["inputs"]]
+    outputs, states = _outputs_and_states(subject, chunks)
+    if len(states) != len(record["states"]):
+        changes.append(f"state variables: {len(record['states'])} -> {len(states)}")
+        states = []
+    pairs = [*((f"output of batch {k + 1}", a, b) for k, (a, b) in enumerate(zip(outputs, record["outputs"]))),
+             *((f"state {k + 1} after the batches", a, b) for k, (a, b) in enumerate(zip(states, record["states"])))]
+    for what, now, then in pairs:
+        then = np.asarray(then, "float64")
+        if now.shape != then.shape:
+            changes.append(f"{what}: shape {list(then.shape)} -> {list(now.shape)}")
+        elif not np.allclose(now, then, **RECORD_TOLERANCE):
+            changes.append(f"{what}: max |diff| {float(np.max(np.abs(now - then))):.3g} (tolerance rtol "
+                           f"{RECORD_TOLERANCE['rtol']}, atol {RECORD_TOLERANCE['atol']})")
+    return changes
+
+# Built-in models for ``statefulness check --example NAME``.
+
+def _tutorial():
+    """The tutorial's stateful model: one letter per batch of one, an LSTM of 32 and a softmax over 26."""
+    from .model import build_model
+
+    return build_model((1, 1), 26, stateful=True, batch_size=1)
+
+
+def _stacked_gru():
+    inputs = keras.Input(shape=(None, 3), batch_size=4)
+    hidden = keras.layers.GRU(8, stateful=True, return_sequences=True)(inputs)
+    hidden = keras.layers.GRU(8, stateful=True, return_sequences=True)(hidden)
+    return keras.Model(inputs, keras.layers.Dense(2)(hidden), name="stacked_gru")
+
+
+def _bidirectional_lstm():
+    inputs = keras.Input(shape=(None, 3), batch_size=4)
+    outputs = keras.layers.Bidirectional(keras.layers.LSTM(8, stateful=True, return_sequences=True))(inputs)
+    return keras.Model(inputs, outputs, name="bidirectional_lstm")
+
+
+def _with_fixed_weights(build: Callable) -> Callable:
+    """``build``, then every weight drawn from a fixed seed: the same example model in every process and
+    environment (so that a record of it can be compared elsewhere)."""
+
+    def example():
+        model = build()
+        rng = np.random.default_rng(0)
+        model.set_weights([rng.uniform(-0.5, 0.5, w.shape).astype(w.dtype) for w in model.get_weights()])
+        return model
+
+    example.__doc__ = build.__doc__
+    return example
+
+
+EXAMPLES: dict[str, Callable] = {
+    "tutorial": _with_fixed_weights(_tutorial),
+    "stacked-gru": _with_fixed_weights(_stacked_gru),
+    "bidirectional-lstm": _with_fixed_weights(_bidirectional_lstm),
+}
+"""Built-in models to check: the tutorial's, a stacked GRU, a Bidirectional LSTM."""
