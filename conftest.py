@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 from statefulness import _keras
 
-pytest_plugins = ["spec.claims_report"]
+pytest_plugins = ["spec.claims_report", "pytester"]
 
 settings.register_profile(
     "dev",

@@ -144,19 +144,39 @@ def no_batch_size_check():
     _build_without_batch_size()
 
 
-@mutant("predict resets the state of every stateful layer before it starts")
-def predict_resets_state():
+def _reset_before(method: str) -> None:
+    """Make ``Model.<method>`` reset the state of every stateful layer before it starts."""
     from keras.src.models.model import Model
 
     from statefulness.model import reset_states
 
-    original = Model.predict
+    original = getattr(Model, method)
 
-    def predict(self, *args, **kwargs):
+    def wrapped(self, *args, **kwargs):
         reset_states(self)
         return original(self, *args, **kwargs)
 
-    Model.predict = predict
+    setattr(Model, method, wrapped)
+
+
+@mutant("predict resets the state of every stateful layer before it starts")
+def predict_resets_state():
+    _reset_before("predict")
+
+
+@mutant("predict_on_batch resets the state of every stateful layer before it starts")
+def predict_on_batch_resets_state():
+    _reset_before("predict_on_batch")
+
+
+@mutant("evaluate resets the state of every stateful layer before it starts")
+def evaluate_resets_state():
+    _reset_before("evaluate")
+
+
+@mutant("fit resets the state of every stateful layer before it starts")
+def fit_resets_state():
+    _reset_before("fit")
 
 
 @mutant("the LSTM's forget gate uses the input gate's weights (a wrong recurrence)")

@@ -4,7 +4,8 @@
     python -m mutants rows_leak ...    # some of them
 
 Prints, per mutant, the claims that caught it, and the mutation score; exits 1 if a mutant survived
-or the baseline failed.
+or the baseline failed. ``statefulness.check_model`` runs against every mutant too (``mutants/check.py``):
+each of its rules must fail against at least one, and none may fail on the unmutated Keras.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 from . import MUTANTS
+from .check import NEVER_FAILS_ON_KERAS_3
 
 SPEC = ["spec", "-m", "not learning", "-p", "mutants.plugin", "-q", "-p", "no:cacheprovider",
         "-W", "ignore::pytest.PytestAssertRewriteWarning"]
@@ -41,6 +43,16 @@ def run(name: str | None) -> tuple[int, list[str], float]:
     return proc.returncode, failed, wall
 
 
+def run_check(name: str | None) -> dict[str, list[str]]:
+    """The rules of check_model that fail with mutant ``name`` (None: unmutated), from a fresh process."""
+    proc = subprocess.run([sys.executable, "-m", "mutants.check", *([name] if name else [])],
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
+        return {"(check_model crashed)": []}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str]) -> int:
     names = argv or list(MUTANTS)
     unknown = [n for n in names if n not in MUTANTS]
@@ -52,7 +64,11 @@ def main(argv: list[str]) -> int:
     if code != 0:
         print("  the unmutated spec must pass first: " + ", ".join(failed))
         return 1
-    caught = 0
+    clean = run_check(None)
+    if clean:
+        print(f"  check_model must pass on the unmutated Keras first: {clean}")
+        return 1
+    caught, seen = 0, set()
     for name in names:
         code, failed, wall = run(name)
         killed = code == 1 and failed
@@ -62,8 +78,20 @@ def main(argv: list[str]) -> int:
             print(f"    caught by {claim}")
         if not killed:
             print(f"    exit code {code}: no claim failed")
+        rules = run_check(name)
+        seen |= set(rules)
+        print("    check_model: " + ("; ".join(f"{rule} failed on {', '.join(models)}" for rule, models in rules.items())
+                                     or "no rule failed"), flush=True)
     print(f"\nmutation score: {caught}/{len(names)} = {100 * caught / len(names):.0f} %")
-    return 0 if caught == len(names) else 1
+    if set(names) != set(MUTANTS):
+        return 0 if caught == len(names) else 1
+    from statefulness.check import RULES
+
+    never = [rule for rule, r in RULES.items() if not r.info and rule not in seen and rule not in NEVER_FAILS_ON_KERAS_3]
+    print(f"check_model rules seen failing against a mutant: {len(seen)} of {len(RULES)}"
+          + (f"; never: {', '.join(never)}" if never else "")
+          + "".join(f"\n    {rule}: cannot fail here: {why}" for rule, why in NEVER_FAILS_ON_KERAS_3.items()))
+    return 0 if caught == len(names) and not never else 1
 
 
 if __name__ == "__main__":

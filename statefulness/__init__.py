@@ -32,6 +32,7 @@ _WHERE = {
     "warm_up": "model",
     "train": "training",
     "twin": "twin",
+    "check_model": "check",
     "stateful_layout": "layout",
     "split_sequences": "layout",
 }

@@ -1,0 +1,53 @@
+"""``statefulness.check_model`` against the mutants: each rule must be seen to fail against a breakage.
+
+    python -m mutants.check NAME      # (in a fresh process) the rules that fail under mutant NAME, as JSON
+
+Run by ``python -m mutants`` after the spec for every mutant, on the built-in example models and on the
+spec's shapes whose code paths differ (nested state, the generic loop); it prints the rules that caught
+each mutant and fails if a rule was never seen failing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+MODELS = ("tutorial", "stacked-gru", "bidirectional-lstm", "RNN(GRUCell, LSTMCell)", "SimpleRNN")
+
+NEVER_FAILS_ON_KERAS_3 = {
+    "reset-zeroes[model.reset_states()]": "Keras 3 models have no reset_states() (a known deviation), and the "
+                                          "mutants patch Keras 3",
+}
+"""Rules that no mutant can make fail, with why."""
+
+
+def build(name: str):
+    from statefulness.check import EXAMPLES
+
+    if name in EXAMPLES:
+        return EXAMPLES[name]()
+    from spec import shapes
+
+    model = shapes.BY_ID[name].build(shapes.BATCH)
+    shapes.BY_ID[name].set_weights(model, 0)
+    return model
+
+
+def failed_rules(mutant: str | None) -> dict[str, list[str]]:
+    """Rule id -> the models on which it failed or erred, with ``mutant`` applied (None: none)."""
+    if mutant:
+        from . import MUTANTS
+
+        MUTANTS[mutant][1]()
+    from statefulness.check import check_model
+
+    failed: dict[str, list[str]] = {}
+    for name in MODELS:
+        for result in check_model(build(name)).results:
+            if result.verdict in ("fail", "error"):
+                failed.setdefault(result.rule, []).append(name)
+    return failed
+
+
+if __name__ == "__main__":
+    print(json.dumps(failed_rules(sys.argv[1] if len(sys.argv) > 1 else None)))
