@@ -31,7 +31,7 @@ _WHERE = {
     "stateful_layers": "model",
     "warm_up": "model",
     "train": "training",
-    "twin": "twin",
+    "twin": "stateless_twin",
     "check_model": "check",
     "stateful_layout": "layout",
     "split_sequences": "layout",

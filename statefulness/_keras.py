@@ -63,10 +63,13 @@ def seed_everything(seed: int) -> None:
 
 def random_state() -> dict:
     """The global random states that building and running a model may draw from, and TensorFlow's op
-    determinism: Python's and NumPy's generators, Keras 3's global ``SeedGenerator``, TensorFlow's
-    eager op-seed generator (Keras 2's initializers), PyTorch's generator. ``restore_random_state`` puts
+    determinism: Python's and NumPy's generators, Keras 3's global ``SeedGenerator``, Keras 2's seed
+    generator and TensorFlow's eager op-seed generator, PyTorch's generator. ``restore_random_state`` puts
     them back."""
     state = {"python": random.getstate(), "numpy": np.random.get_state()}
+    seeds = _keras2_seed_generator()
+    if seeds is not None:
+        state["keras2"] = seeds.getstate()
     if KERAS_MAJOR >= 3:
         from keras.src.backend.common import global_state
 
@@ -86,10 +89,26 @@ def random_state() -> dict:
     return state
 
 
+def _keras2_seed_generator():
+    """Keras 2's own ``random.Random`` that seeds its initializers (``backend._SEED_GENERATOR``, set by
+    ``keras.utils.set_random_seed``), or None."""
+    if KERAS_MAJOR >= 3:
+        return None
+    import sys
+
+    for name in (f"{keras.__name__}.src.backend", f"{keras.__name__}.backend"):
+        holder = getattr(sys.modules.get(name), "_SEED_GENERATOR", None)
+        if holder is not None:
+            return getattr(holder, "generator", None)
+    return None
+
+
 def restore_random_state(state: dict) -> None:
     """Put back what ``random_state()`` saw."""
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
+    if "keras2" in state:
+        _keras2_seed_generator().setstate(state["keras2"])
     if "keras" in state:
         from keras.src.backend.common import global_state
 

@@ -94,7 +94,8 @@ TORCH_FUSED_SHAPES = ("LSTM", "GRU(reset_after=True)", "LSTM(go_backwards=True)"
 on PyTorch they run the backend's own ``lstm``/``gru`` (see the PyTorch deviation)."""
 
 
-_SHAPES_CLAIM = "test_03_state_between_batches.py::test_every_shape_carries_state_row_to_row_through_every_driver_and_never_resets_it_by_itself"
+_SHAPES_CLAIM = ("test_03_state_between_batches.py::"
+                 "test_every_shape_carries_state_row_to_row_through_every_driver_and_never_resets_it_by_itself")
 _SHAPES_RESET = "test_05_reset.py::test_every_reset_returns_every_state_of_every_shape_to_zeros_and_outputs_repeat"
 _SHAPES_SHUFFLE = "test_06_shuffling.py::test_in_every_shape_shuffling_breaks_the_i_to_i_plus_bs_pairing"
 _SHAPES_REFUSE = "test_07_batch_size.py::test_every_shape_refuses_one_batch_of_another_size"
@@ -162,6 +163,49 @@ DEVIATIONS: list[Deviation] = [
         when="nested_state",
     ),
     Deviation(
+        id="Keras 2 cannot load a custom layer that builds its RNN",
+        keras="~=2.13.0 | ~=2.14.0 | ~=2.15.0",
+        diagnosis=(
+            "Loading a `.keras` file, Keras 2 builds each layer with `build_from_config`, which passes the "
+            "input shape stored in the file as it comes back from JSON: a list, `[3, None, 2]`. A user's "
+            "layer that builds its own recurrent layer in `build(input_shape)` hands that list on, and "
+            "`RNN.build` (keras/src/layers/rnn/base_rnn.py) reads a list as a list of shapes (the input and "
+            "initial states), takes `3` as the input's shape and fails in `get_input_spec` with "
+            "`IndexError: list assignment index out of range`: the model cannot be loaded. Keras 3 reads "
+            "the list as one shape. Measured: Keras 2.13.1, 2.14.0 and 2.15.0 fail; 2.12.0 and tf-keras "
+            "2.21.0 load the model (tf-keras 2.16 to 2.20 were not run). Convert the shape in the custom "
+            "layer's `build` (`self.lstm.build(tuple(input_shape))`)."
+        ),
+        raises="IndexError",
+        tests=(
+            Covers("test_08_save_and_load.py::"
+                   "test_every_shape_loads_back_with_its_weights_its_batch_size_and_stateful_layers_from_zero_state",
+                   ("LSTM in a custom Layer",)),
+            Covers("test_08_save_and_load.py::test_a_refused_batch_of_another_size_leaves_every_shape_as_it_was_and_loadable",
+                   ("LSTM in a custom Layer",), consequence="The model loads no more than before the refused batch."),
+        ),
+        rules=("saved-and-loaded",),
+        when="custom_layer_holds_state",
+    ),
+    Deviation(
+        id="Keras 2 Sequential forgets its batch size after a refused batch",
+        keras="<3",
+        diagnosis=(
+            "A Keras 2 `Sequential` called on an input whose shape differs from the one it was built for "
+            "first rebuilds its graph for the most general shape of the two "
+            "(`Sequential._build_graph_network_for_inferred_shape` with `relax_input_shape`, "
+            "keras/src/engine/sequential.py), and only then does its stateful layer refuse the batch. The "
+            "rebuilt graph stays: the nested model's config now declares batch size None, and a model saved "
+            "after that cannot be loaded (\"If a RNN is stateful, it needs to know its batch size\"). "
+            "Measured on Keras 2.12.0, 2.13.1, 2.15.0 and tf-keras 2.21.0, for a Sequential nested in a "
+            "model; Keras 3 leaves the model as it was. Check the batch size before calling a model, or "
+            "reload the model from its file after a refused batch."
+        ),
+        tests=(Covers("test_08_save_and_load.py::"
+                      "test_a_refused_batch_of_another_size_leaves_every_shape_as_it_was_and_loadable",
+                      ("LSTM in a nested Model",)),),
+    ),
+    Deviation(
         id="predict broadcasts a partial batch",
         keras="<3.12 | >=3.14",
         backends=("tensorflow",),
@@ -190,8 +234,8 @@ DEVIATIONS: list[Deviation] = [
         upstream="https://github.com/keras-team/keras/issues/21183",
         raises=PYTEST_DID_NOT_RAISE,
         tests=(
-            Covers("test_07_batch_size.py::test_a_stateful_model_refuses_one_batch_of_another_size[direct call-fewer rows]"),
-            Covers("test_07_batch_size.py::test_a_stateful_model_refuses_one_batch_of_another_size[predict_on_batch-fewer rows]"),
+            *[Covers(f"test_07_batch_size.py::test_a_stateful_model_refuses_one_batch_of_another_size"
+                     f"[{call}-fewer rows]") for call in ("direct call", "predict_on_batch")],
             Covers(_SHAPES_REFUSE, ("fewer rows",)),
         ),
         rules=("refuses-other-batch-size[fewer rows]",),

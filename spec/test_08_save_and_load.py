@@ -1,0 +1,66 @@
+"""Chapter 8 (beyond the source document, which trains and uses its models in one session): a stateful
+model saved in Keras's own format (``.keras``) and loaded back. Teams reload models across an upgrade;
+what the loaded copy keeps (weights, batch size, statefulness) and which state it starts from is part of
+what they rely on. Run over every layer kind and model shape of ``spec/shapes.py``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import statefulness
+from statefulness._keras import keras, to_numpy
+from statefulness.model import stateful_layers
+
+from . import shapes
+from .tiny import TOLERANCE
+
+
+@pytest.fixture
+def saved(tmp_path):
+    """``saved(model)``: the model saved as ``.keras`` and loaded back (uncompiled)."""
+
+    def save_and_load(model):
+        path = tmp_path / "model.keras"
+        model.save(path)
+        return keras.models.load_model(path, custom_objects=shapes.CUSTOM_OBJECTS, compile=False)
+
+    return save_and_load
+
+
+@pytest.mark.wide
+@pytest.mark.parametrize("shape", shapes.SHAPES, ids=str)
+def test_every_shape_loads_back_with_its_weights_its_batch_size_and_stateful_layers_from_zero_state(
+        shape, saved, observe):
+    """Saved after a batch has moved its state and loaded back, a stateful model has the same weights,
+    the same batch size and the same stateful layers, and starts from zero state, not from the state it
+    had when saved: fed a batch, it computes what the model computes from zero state."""
+    model = shape.build(shapes.BATCH)
+    shape.set_weights(model, 0)
+    first, second = shape.chunks(0, [shapes.STEPS, shapes.STEPS])
+    model(first)  # a state that is not zeros
+
+    loaded = saved(model)
+
+    for before, after in zip(model.get_weights(), loaded.get_weights(), strict=True):
+        np.testing.assert_array_equal(after, before)
+    assert loaded.inputs[0].shape[0] == shapes.BATCH
+    assert [type(layer).__name__ for layer in stateful_layers(loaded)] == [
+        type(layer).__name__ for layer in stateful_layers(model)]
+    statefulness.reset_states(model)
+    np.testing.assert_allclose(to_numpy(loaded(second)), to_numpy(model(second)), **TOLERANCE,
+                               err_msg=f"{shape}: the loaded copy did not start from zero state")
+    observe("starts from", "zero state")
+
+
+@pytest.mark.wide
+@pytest.mark.parametrize("shape", shapes.SHAPES, ids=str)
+def test_a_refused_batch_of_another_size_leaves_every_shape_as_it_was_and_loadable(shape, saved):
+    """A batch of one row more than the batch size, which a stateful model refuses (chapter 7), leaves
+    the model as it was: its config is unchanged, and saved and loaded back it keeps its batch size."""
+    model = shape.build(shapes.BATCH)
+    config = model.get_config()
+    with pytest.raises(Exception):  # which exception, chapter 7 says
+        model(np.zeros((shapes.BATCH + 1, shapes.STEPS, *shape.features), "float32"))
+    assert model.get_config() == config, f"{shape}: a refused batch changed the model's config"
+    assert saved(model).inputs[0].shape[0] == shapes.BATCH
