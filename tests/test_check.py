@@ -45,11 +45,14 @@ def test_on_every_shape_the_check_passes_except_where_a_known_deviation_of_this_
     for result in report.results:
         predicted = known_deviation(result.rule, model)
         assert result.verdict not in ("fail", "error"), f"{name}: {result.rule}: {result.detail}"
+        if result.verdict == "not applicable":  # (a rule that does not apply shows no deviation)
+            continue
         assert (result.verdict == "known deviation") == (predicted is not None), (
             f"{name}: {result.rule} is {result.verdict!r}, but the registry predicts "
             f"{predicted.id if predicted else 'no deviation'}: {result.detail}")
     assert report["carries-state[direct call]"].verdict == "pass"
-    assert report["saved-and-loaded"].verdict == "info"
+    if known_deviation("saved-and-loaded", model) is None:
+        assert report["saved-and-loaded"].verdict == "info"
 
 
 def test_the_check_leaves_the_models_weights_optimizer_and_states_as_they_were():

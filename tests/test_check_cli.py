@@ -94,17 +94,43 @@ def test_a_record_of_another_model_is_refused(capsys, tmp_path):
     assert code == 2 and "record: made from another model: its input was [4, None, 3]" in err
 
 
+USERS_LAYERS = """
+from statefulness import keras
+
+
+class Scale(keras.layers.Layer):
+    def __init__(self, factor, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        return x * self.factor
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+"""
+
+
 def test_custom_objects_come_from_a_module_of_the_users_layers(capsys, tmp_path):
-    model = shape_model("LSTM in a custom Layer")
-    model.save(tmp_path / "custom.keras")
-    module = tmp_path / "layers.py"
-    module.write_text("from spec.shapes import Encoder\n")  # a module that defines or imports the user's layer
-    (tmp_path / "with_dict.py").write_text("from spec.shapes import CUSTOM_OBJECTS\n")
-    code, out, _ = _cli(capsys, tmp_path / "custom.keras", "--custom-objects", tmp_path / "with_dict.py",
-                        "--rules", "carries-state[fit]", "--json", tmp_path / "r.json")
-    (result,) = json.loads((tmp_path / "r.json").read_text())["results"]
-    assert result["verdict"] in ("pass", "known deviation"), result  # loaded, copied for fit, and run
-    code, _, err = _cli(capsys, tmp_path / "custom.keras", "--custom-objects", module)
+    import importlib.util
+
+    (tmp_path / "layers.py").write_text(USERS_LAYERS)
+    (tmp_path / "with_dict.py").write_text(USERS_LAYERS + "\nCUSTOM_OBJECTS = {'Scale': Scale}\n")
+    (tmp_path / "no_layers.py").write_text("from spec.shapes import Encoder  # imported, not defined here\n")
+    spec = importlib.util.spec_from_file_location("layers", tmp_path / "layers.py")
+    layers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(layers)
+    inputs = keras.Input(shape=(None, 2), batch_size=2)
+    hidden = keras.layers.LSTM(3, stateful=True, return_sequences=True)(inputs)
+    keras.Model(inputs, layers.Scale(2.0)(hidden)).save(tmp_path / "custom.keras")
+
+    for module in ("layers.py", "with_dict.py"):  # the classes a module defines, or its CUSTOM_OBJECTS
+        code, out, err = _cli(capsys, tmp_path / "custom.keras", "--custom-objects", tmp_path / module,
+                              "--rules", "chunks-equal-whole", "carries-state[evaluate]", "--json", tmp_path / "r.json")
+        verdicts = {r["rule"]: r["verdict"] for r in json.loads((tmp_path / "r.json").read_text())["results"]}
+        assert verdicts["chunks-equal-whole"] == "pass", (out, err)  # the twin was built with the custom layer
+        assert verdicts["carries-state[evaluate]"] in ("pass", "known deviation")  # and the copy for evaluate
+    code, _, err = _cli(capsys, tmp_path / "custom.keras", "--custom-objects", tmp_path / "no_layers.py")
     assert code == 2 and "no CUSTOM_OBJECTS dict and defines no Keras layer" in err
 
 
@@ -148,3 +174,9 @@ def test_a_rule_that_fails_on_the_users_model_fails_its_test_case_with_the_rule_
     result.assert_outcomes(failed=1, xfailed=1)  # Keras 3 models have no reset_states(): a known deviation
     result.stdout.fnmatch_lines(["*reset-zeroes?layer.reset_states()? (fail): layer.reset_states() returns every *",
                                  "*after layer.reset_states(), 2 of 4 state variables are not zeros*"])
+
+
+def test_the_testing_module_imports_without_pytest_which_is_no_dependency_of_the_library():
+    script = "import sys; sys.modules['pytest'] = None; import statefulness.testing; print('ok')"
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert proc.stdout.strip() == "ok", proc.stderr
