@@ -697,11 +697,13 @@ def compare_with_record(model, record: dict, report: Report, *, custom_objects: 
                for rule, before in record["verdicts"].items() if report.verdicts.get(rule, before) != before]
     chunks = [np.asarray(chunk, subject.dtype) for chunk in record["inputs"]]
     outputs, states = _outputs_and_states(subject, chunks)
-    if len(states) != len(record["states"]):
+    pairs = [(f"output of batch {k + 1}", a, b)
+             for k, (a, b) in enumerate(zip(outputs, record["outputs"], strict=True))]
+    if len(states) == len(record["states"]):
+        pairs += [(f"state {k + 1} after the batches", a, b)
+                  for k, (a, b) in enumerate(zip(states, record["states"], strict=True))]
+    else:
         changes.append(f"state variables: {len(record['states'])} -> {len(states)}")
-        states = []
-    pairs = [*((f"output of batch {k + 1}", a, b) for k, (a, b) in enumerate(zip(outputs, record["outputs"]))),
-             *((f"state {k + 1} after the batches", a, b) for k, (a, b) in enumerate(zip(states, record["states"])))]
     for what, now, then in pairs:
         then = np.asarray(then, "float64")
         if now.shape != then.shape:
