@@ -176,6 +176,7 @@ DEVIATIONS: list[Deviation] = [
             "2.21.0 load the model (tf-keras 2.16 to 2.20 were not run). Convert the shape in the custom "
             "layer's `build` (`self.lstm.build(tuple(input_shape))`)."
         ),
+        upstream="https://github.com/keras-team/tf-keras/issues/43",
         raises="IndexError",
         tests=(
             Covers("test_08_save_and_load.py::"
@@ -227,9 +228,11 @@ DEVIATIONS: list[Deviation] = [
         id="a batch of fewer rows is not refused",
         keras=">=3,<3.12",
         diagnosis=(
-            "Before Keras 3.12, a stateful RNN fed a batch of fewer rows than its stored state runs "
-            "without an error: the r input rows are broadcast against the (B, units) state and B rows "
-            "come back. Keras 3.12 added the check in `RNN.call` (keras/src/layers/rnn/rnn.py, PR #21742)."
+            "Before Keras 3.12, a stateful RNN fed a batch of one row, fewer than its stored state's B, runs "
+            "without an error: the row is broadcast against the (B, units) state and B rows come back. A "
+            "batch of 1 < r < B rows fails in the cell's arithmetic instead (on TensorFlow "
+            "`InvalidArgumentError`: measured with Keras 3.3.3 and 3.11), a refusal by accident. Keras 3.12 "
+            "added the check in `RNN.call` (keras/src/layers/rnn/rnn.py, PR #21742)."
         ),
         upstream="https://github.com/keras-team/keras/issues/21183",
         raises=PYTEST_DID_NOT_RAISE,
