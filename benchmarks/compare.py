@@ -50,7 +50,8 @@ def main(argv=None) -> int:
              + f"; seed {args.seed}; {args.epochs:g} of each schedule; wall time includes building and evaluating.",
              "", "| experiment | epochs | tutorial's way (s) | accuracy | library's way (s) | accuracy | ratio |",
              "|---|---:|---:|---:|---:|---:|---:|"]
-    lines += [f"| {n} | {e} | {t:.1f} | {100 * ta:.2f} % | {l:.1f} | {100 * la:.2f} % | {t / l:.1f}x |" for n, e, t, ta, l, la in rows]
+    lines += [f"| {n} | {e} | {t:.1f} | {100 * ta:.2f} % | {lib:.1f} | {100 * la:.2f} % | {t / lib:.1f}x |"
+              for n, e, t, ta, lib, la in rows]
     lines.append(f"| **all** | | {total_t:.1f} | | {total_l:.1f} | | {total_t / total_l:.1f}x |")
     text = "\n".join(lines) + "\n"
     print("\n" + text)

@@ -5,9 +5,9 @@ and the layer's ``reset_states()`` in place of the model's."""
 
 from __future__ import annotations
 
-import statefulness as sf
 import numpy as np
 
+import statefulness as sf
 from statefulness import keras
 from statefulness.experiments import RECIPES, SPLIT, split_layouts
 

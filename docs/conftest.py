@@ -15,5 +15,5 @@ pytest_collect_file = Sybil(parsers=[PythonCodeBlockParser()], patterns=["*.md"]
 def pytest_collection_modifyitems(items):
     slots = [i for i, item in enumerate(items) if item.nodeid.startswith("docs/")]
     in_order = sorted((items[i] for i in slots), key=lambda item: (str(item.path), item.example.line))
-    for slot, item in zip(slots, in_order):
+    for slot, item in zip(slots, in_order, strict=True):
         items[slot] = item

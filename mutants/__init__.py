@@ -7,7 +7,7 @@ loaded (``python -m mutants`` does both, in a subprocess per mutant); nothing el
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 MUTANTS: dict[str, tuple[str, Callable[[], None]]] = {}
 

@@ -27,8 +27,8 @@ What feeding in chunks must equal (``Shape.chunking``):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -21,7 +21,7 @@ def test_reset_states_returns_every_state_to_zeros():
     model(random_inputs(rng, 4, 3, 2))  # a direct call moves the state on every backend
     assert all(np.any(s != 0) for s in layer_states(layer)), "the states should have moved before the reset"
     layer.reset_states()
-    for name, state in zip("hc", layer_states(layer)):
+    for name, state in zip("hc", layer_states(layer), strict=True):
         assert state.shape == (4, 3), f"{name} has shape {state.shape} after reset, expected (4, 3)"
         np.testing.assert_array_equal(state, 0, err_msg=f"{name} is not all zeros after reset_states()")
 

@@ -61,7 +61,7 @@ def test_shuffle_false_feeds_the_samples_in_order():
     X, y = _order_data()
     fitted = _sgd_model()
     fitted.fit(X, y, batch_size=2, epochs=1, shuffle=False, verbose=0)
-    for a, b in zip(fitted.get_weights(), _in_order(_sgd_model(), X, y, 2)):
+    for a, b in zip(fitted.get_weights(), _in_order(_sgd_model(), X, y, 2), strict=True):
         np.testing.assert_allclose(a, b, **TOLERANCE, err_msg="shuffle=False did not keep the order of X")
 
 
@@ -72,7 +72,7 @@ def test_fit_shuffles_by_default():
     fitted = _sgd_model()
     fitted.fit(X, y, batch_size=2, epochs=1, verbose=0)
     in_order = _in_order(_sgd_model(), X, y, 2)
-    assert not all(np.allclose(a, b, **TOLERANCE) for a, b in zip(fitted.get_weights(), in_order)), (
+    assert not all(np.allclose(a, b, **TOLERANCE) for a, b in zip(fitted.get_weights(), in_order, strict=True)), (
         "fit kept the order of X although shuffling is the default")
 
 

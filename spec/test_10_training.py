@@ -36,7 +36,7 @@ def _model(dataset, units, batch_size, stateful):
 
 
 def _assert_same_training(fast, slow, what):
-    for i, (a, b) in enumerate(zip(fast.get_weights(), slow.get_weights())):
+    for i, (a, b) in enumerate(zip(fast.get_weights(), slow.get_weights(), strict=True)):
         np.testing.assert_allclose(a, b, **TOLERANCE, err_msg=f"{what}: weight {i} differs")
 
 
@@ -90,7 +90,7 @@ def test_the_same_seed_gives_bit_identical_weights():
         model = _model(dataset, 16, 1, False)
         sf.train(model, dataset, epochs=3, seed=5)
         runs.append(model.get_weights())
-    for a, b in zip(*runs):
+    for a, b in zip(*runs, strict=True):
         np.testing.assert_array_equal(a, b, err_msg="the same seed gave different weights")
 
 

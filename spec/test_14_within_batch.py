@@ -5,7 +5,6 @@ model shows the same: it predicts each letter alone exactly as it does inside th
 what it learnt is the one-letter mapping, sample by sample, helped by 5000 full-batch steps rather
 than by context. Default tier: the tutorial's full schedule."""
 
-import numpy as np
 import pytest
 
 from .learning import check

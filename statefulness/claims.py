@@ -7,8 +7,8 @@ how far each one sits from what the experiments really give.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .data import ALPHABET
 

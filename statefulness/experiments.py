@@ -19,7 +19,6 @@ from .data import all_subsequences, make_dataset
 from .model import build_model, generate, predict_next, reset_states, warm_up
 from .training import train
 
-
 SPLIT = {"sequences": 64, "pieces": 4, "piece_length": 5, "classes": 2, "batch_size": 8, "epochs": 40}
 """The split-sequence task: 64 training (and 64 test) sequences of 4 pieces of 5 steps; the key, one of
 2 values, is the first step of the first piece. Not the tutorial's; see ``layout.split_sequences``."""
@@ -128,7 +127,7 @@ def run_experiment(name: str, *, seed: int = 7, full: bool = True, epochs: int |
         predictions = {p: predict_next(model, dataset, p) for p in patterns}
         reset_states(model)
     else:
-        predictions = dict(zip(patterns, dataset.decode(model.predict(dataset.encode(patterns), verbose=0))))
+        predictions = dict(zip(patterns, dataset.decode(model.predict(dataset.encode(patterns), verbose=0)), strict=True))
 
     extras = {}
     if recipe.name == "stateful":
@@ -143,7 +142,7 @@ def run_experiment(name: str, *, seed: int = 7, full: bool = True, epochs: int |
         rng = np.random.default_rng(seed)
         drawn = [dataset.patterns[i] for i in rng.integers(len(dataset), size=20)]
         answers = [predict_next(model, dataset, p) for p in drawn]  # one pattern per call, batch of 1
-        extras["random_patterns_correct"] = sum(a == dataset.next_letter(p) for p, a in zip(drawn, answers))
+        extras["random_patterns_correct"] = sum(a == dataset.next_letter(p) for p, a in zip(drawn, answers, strict=True))
         extras["random_patterns"] = len(drawn)
         in_batch = model.predict(dataset.X, batch_size=len(dataset), verbose=0)
         alone = model.predict(dataset.X, batch_size=1, verbose=0)  # each letter in a batch of its own
@@ -151,7 +150,7 @@ def run_experiment(name: str, *, seed: int = 7, full: bool = True, epochs: int |
     elif recipe.name == "variable_length":
         every = all_subsequences(dataset.length, dataset.alphabet)
         answers = dataset.decode(model.predict(dataset.encode(every), verbose=0))
-        wrong = [p for p, a in zip(every, answers) if a != dataset.next_letter(p[-1])]
+        wrong = [p for p, a in zip(every, answers, strict=True) if a != dataset.next_letter(p[-1])]
         unseen = [p for p in every if p not in set(dataset.patterns)]
         extras.update(subsequences=len(every), subsequences_wrong=wrong, unseen=unseen,
                       unseen_wrong=[p for p in unseen if p in wrong])

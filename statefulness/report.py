@@ -59,7 +59,7 @@ def print_table(verdicts: list[dict], outcomes: list[Outcome], *, full: bool, fi
              for v in verdicts]
     widths = [min(max(len(r[i]) for r in rows), 60) for i in range(len(rows[0]))]
     for i, row in enumerate(rows):
-        print("  ".join(_clip(cell, w).ljust(w) for cell, w in zip(row, widths)).rstrip(), file=file)
+        print("  ".join(_clip(cell, w).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip(), file=file)
         if i == 0:
             print("  ".join("-" * w for w in widths), file=file)
     held = sum(v["holds"] for v in verdicts)

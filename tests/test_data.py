@@ -39,7 +39,7 @@ def test_variable_length_draws_as_the_tutorial_and_pre_pads():
     lengths = {len(p) for p in ds.patterns}
     assert lengths == {1, 2, 3, 4, 5}
     assert "Y" not in ds.patterns  # the tutorial's draw never starts at the second-to-last letter
-    for pattern, x in zip(ds.patterns[:50], ds.X[:50]):
+    for pattern, x in zip(ds.patterns[:50], ds.X[:50], strict=True):
         expected = [0.0] * (5 - len(pattern)) + [ALPHABET.index(c) / 26 for c in pattern]
         np.testing.assert_allclose(x[:, 0], expected, rtol=1e-6)
     assert make_dataset("variable_length", seed=0).patterns == ds.patterns
@@ -60,7 +60,7 @@ def test_any_alphabet_of_distinct_symbols_works_and_round_trips(alphabet, framin
     assert len(ds) > 0 and ds.n_classes == len(alphabet)
     assert ds.decode(ds.y) == "".join(ds.targets)
     np.testing.assert_array_equal(ds.encode(list(ds.patterns[:3])), ds.X[:3])
-    for pattern, target in zip(ds.patterns, ds.targets):
+    for pattern, target in zip(ds.patterns, ds.targets, strict=True):
         assert alphabet.index(target) == alphabet.index(pattern[-1]) + 1
 
 

@@ -62,7 +62,7 @@ def test_train_names_the_bad_argument_and_leaves_the_model_untouched(one_char, k
     before = [w.copy() for w in model.get_weights()]
     with pytest.raises(error, match=words):
         sf.train(model, one_char, **kwargs)
-    for a, b in zip(before, model.get_weights()):
+    for a, b in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
