@@ -23,8 +23,9 @@ settings.register_profile(
 )
 settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True)
 # The meta-test only needs to know that a claim fails against a mutant, not the smallest example.
-settings.register_profile("mutants", parent=settings.get_profile("ci"), phases=[Phase.explicit, Phase.generate],
-                          report_multiple_bugs=False)
+settings.register_profile(
+    "mutants", parent=settings.get_profile("ci"), phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False
+)
 settings.register_profile("thorough", parent=settings.get_profile("dev"), max_examples=200)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
@@ -53,7 +54,9 @@ def pytest_addoption(parser):
 def pytest_report_header(config):
     info = _keras.versions()
     lines = [f"statefulness spec: Keras {info['keras']} ({info['keras_package']}), backend {info['backend']}"]
-    lines.append("  " + ", ".join(f"{k} {v}" for k, v in info.items() if k not in ("keras", "keras_package", "backend")))
+    lines.append(
+        "  " + ", ".join(f"{k} {v}" for k, v in info.items() if k not in ("keras", "keras_package", "backend"))
+    )
     return lines
 
 
@@ -62,5 +65,3 @@ def fresh_keras_session():
     """Every test starts from a fresh Keras session (as Keras's own tests do)."""
     _keras.clear_session()
     yield
-
-

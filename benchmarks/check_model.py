@@ -40,15 +40,19 @@ def main(argv=None) -> int:
         runs = []
         for _ in range(args.runs):
             start = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-c", PROBE.format(name=name)], capture_output=True, text=True,
-                                  env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, check=True)
+            proc = subprocess.run(
+                [sys.executable, "-c", PROBE.format(name=name)],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+                check=True,
+            )
             result = json.loads(proc.stdout.strip().splitlines()[-1])
             runs.append((result["import"], result["check"], time.perf_counter() - start))
             environment = result["environment"]
         rows.append((name, *(statistics.median(run[i] for run in runs) for i in range(3))))
     env = environment
-    print(f"check_model in a fresh process: Keras {env['keras']}, backend {env['backend']}, "
-          f"median of {args.runs} runs")
+    print(f"check_model in a fresh process: Keras {env['keras']}, backend {env['backend']}, median of {args.runs} runs")
     print(f"{'model':<20} {'import (s)':>10} {'check (s)':>10} {'process (s)':>12}")
     for name, imported, checked, whole in rows:
         print(f"{name:<20} {imported:>10.1f} {checked:>10.1f} {whole:>12.1f}")

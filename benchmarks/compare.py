@@ -38,20 +38,29 @@ def main(argv=None) -> int:
         _, tutorial_accuracy = train_the_tutorials_way(name, seed=args.seed, epochs=epochs)
         tutorial_s = time.perf_counter() - start
         start = time.perf_counter()
-        outcome = run_experiment(name, seed=args.seed, epochs=epochs,
-                                 variants=("stateful",) if name == "split_sequence" else None)
+        outcome = run_experiment(
+            name, seed=args.seed, epochs=epochs, variants=("stateful",) if name == "split_sequence" else None
+        )
         library_s = time.perf_counter() - start
         rows.append((name, epochs, tutorial_s, tutorial_accuracy, library_s, outcome.accuracy))
-        print(f"{name}: {epochs} epochs; tutorial's way {tutorial_s:.1f} s ({100 * tutorial_accuracy:.2f} %), "
-              f"library's way {library_s:.1f} s ({100 * outcome.accuracy:.2f} %), ratio {tutorial_s / library_s:.1f}x",
-              flush=True)
+        print(
+            f"{name}: {epochs} epochs; tutorial's way {tutorial_s:.1f} s ({100 * tutorial_accuracy:.2f} %), "
+            f"library's way {library_s:.1f} s ({100 * outcome.accuracy:.2f} %), ratio {tutorial_s / library_s:.1f}x",
+            flush=True,
+        )
     total_t, total_l = sum(r[2] for r in rows), sum(r[4] for r in rows)
-    lines = [f"Keras {env['keras']} on {env['backend']}" + (f", TensorFlow {env['tensorflow']}" if "tensorflow" in env else "")
-             + f"; seed {args.seed}; {args.epochs:g} of each schedule; wall time includes building and evaluating.",
-             "", "| experiment | epochs | tutorial's way (s) | accuracy | library's way (s) | accuracy | ratio |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
-    lines += [f"| {n} | {e} | {t:.1f} | {100 * ta:.2f} % | {lib:.1f} | {100 * la:.2f} % | {t / lib:.1f}x |"
-              for n, e, t, ta, lib, la in rows]
+    lines = [
+        f"Keras {env['keras']} on {env['backend']}"
+        + (f", TensorFlow {env['tensorflow']}" if "tensorflow" in env else "")
+        + f"; seed {args.seed}; {args.epochs:g} of each schedule; wall time includes building and evaluating.",
+        "",
+        "| experiment | epochs | tutorial's way (s) | accuracy | library's way (s) | accuracy | ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {n} | {e} | {t:.1f} | {100 * ta:.2f} % | {lib:.1f} | {100 * la:.2f} % | {t / lib:.1f}x |"
+        for n, e, t, ta, lib, la in rows
+    ]
     lines.append(f"| **all** | | {total_t:.1f} | | {total_l:.1f} | | {total_t / total_l:.1f}x |")
     text = "\n".join(lines) + "\n"
     print("\n" + text)

@@ -14,11 +14,13 @@ from statefulness.experiments import RECIPES, SPLIT, split_layouts
 
 def tutorial_model(recipe, dataset):
     batch = (recipe.batch_size,) if recipe.stateful else (None,)
-    model = keras.Sequential([
-        keras.Input(batch_shape=batch + dataset.input_shape),
-        keras.layers.LSTM(recipe.units, stateful=recipe.stateful),
-        keras.layers.Dense(dataset.n_classes, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(batch_shape=batch + dataset.input_shape),
+            keras.layers.LSTM(recipe.units, stateful=recipe.stateful),
+            keras.layers.Dense(dataset.n_classes, activation="softmax"),
+        ]
+    )
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     return model
 
@@ -30,7 +32,11 @@ def train_the_tutorials_way(name: str, seed: int = 7, epochs: int | None = None)
     if name == "split_sequence":
         return _split_sequence_the_qa_way(recipe, seed, epochs)
     sf.seed_everything(seed)
-    dataset = sf.make_dataset(recipe.framing, seed=seed) if recipe.framing == "variable_length" else sf.make_dataset(recipe.framing)
+    dataset = (
+        sf.make_dataset(recipe.framing, seed=seed)
+        if recipe.framing == "variable_length"
+        else sf.make_dataset(recipe.framing)
+    )
     model = tutorial_model(recipe, dataset)
     if recipe.stateful:
         for _ in range(epochs):
@@ -49,20 +55,22 @@ def _split_sequence_the_qa_way(recipe, seed: int, epochs: int):
     bs = recipe.batch_size
     train, test = split_layouts(seed, bs)
     sf.seed_everything(seed)
-    model = keras.Sequential([
-        keras.Input(batch_shape=(bs,) + train.X.shape[1:]),
-        keras.layers.LSTM(recipe.units, stateful=True),
-        keras.layers.Dense(SPLIT["classes"], activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(batch_shape=(bs,) + train.X.shape[1:]),
+            keras.layers.LSTM(recipe.units, stateful=True),
+            keras.layers.Dense(SPLIT["classes"], activation="softmax"),
+        ]
+    )
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     for _ in range(epochs):
         for batch in range(len(train.X) // bs):
-            model.train_on_batch(train.X[batch * bs:(batch + 1) * bs], train.y[batch * bs:(batch + 1) * bs])
+            model.train_on_batch(train.X[batch * bs : (batch + 1) * bs], train.y[batch * bs : (batch + 1) * bs])
             if (batch + 1) % train.reset_every == 0:
                 model.layers[0].reset_states()
     rows = []
     for batch in range(len(test.X) // bs):
-        rows.append(model.predict_on_batch(test.X[batch * bs:(batch + 1) * bs]))
+        rows.append(model.predict_on_batch(test.X[batch * bs : (batch + 1) * bs]))
         if (batch + 1) % test.reset_every == 0:
             model.layers[0].reset_states()
     right = test.unstack(np.concatenate(rows).argmax(-1) == test.y.argmax(-1))

@@ -236,6 +236,7 @@ def input_batch_size_ignored():
 # Breakages of one layer kind or model shape only: the tutorial's LSTM claims pass against each of them,
 # so only the breadth claims (spec/shapes.py) can catch them.
 
+
 def _is_gru(layer) -> bool:
     return type(layer).__name__ == "GRU"
 
@@ -247,13 +248,16 @@ def gru_state_not_carried():
     _wrap_rnn_call(lambda self, s: [ops.zeros_like(x) for x in s] if self.stateful else s, only=_is_gru)
 
 
-@mutant("a stateful layer that reads backwards (go_backwards, the backward half of Bidirectional) starts "
-        "every batch from zeros")
+@mutant(
+    "a stateful layer that reads backwards (go_backwards, the backward half of Bidirectional) starts "
+    "every batch from zeros"
+)
 def backwards_state_not_carried():
     from keras.src import ops
 
-    _wrap_rnn_call(lambda self, s: [ops.zeros_like(x) for x in s] if self.stateful else s,
-                   only=lambda layer: layer.go_backwards)
+    _wrap_rnn_call(
+        lambda self, s: [ops.zeros_like(x) for x in s] if self.stateful else s, only=lambda layer: layer.go_backwards
+    )
 
 
 @mutant("the rows of a batch leak into each other in a GRU (LSTMs keep them apart)")

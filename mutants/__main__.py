@@ -21,8 +21,18 @@ from pathlib import Path
 from . import MUTANTS
 from .check import NEVER_FAILS_ON_KERAS_3
 
-SPEC = ["spec", "-m", "not learning", "-p", "mutants.plugin", "-q", "-p", "no:cacheprovider",
-        "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+SPEC = [
+    "spec",
+    "-m",
+    "not learning",
+    "-p",
+    "mutants.plugin",
+    "-q",
+    "-p",
+    "no:cacheprovider",
+    "-W",
+    "ignore::pytest.PytestAssertRewriteWarning",
+]
 
 
 def run(name: str | None) -> tuple[int, list[str], float]:
@@ -31,13 +41,18 @@ def run(name: str | None) -> tuple[int, list[str], float]:
         report = Path(tmp) / "claims.json"
         env = dict(os.environ, STATEFULNESS_MUTANT=name or "", CI="1", HYPOTHESIS_PROFILE="mutants")
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "pytest", *SPEC, "--claims-report", str(report)],
-                              env=env, capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", *SPEC, "--claims-report", str(report)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - start
         failed = []
         if report.exists():
-            failed = [c["claim"].split("::", 1)[1] for c in json.loads(report.read_text())["claims"]
-                      if c["verdict"] == "fail"]
+            failed = [
+                c["claim"].split("::", 1)[1] for c in json.loads(report.read_text())["claims"] if c["verdict"] == "fail"
+            ]
         if proc.returncode not in (0, 1):
             print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
     return proc.returncode, failed, wall
@@ -45,8 +60,12 @@ def run(name: str | None) -> tuple[int, list[str], float]:
 
 def run_check(name: str | None) -> dict[str, list[str]]:
     """The rules of check_model that fail with mutant ``name`` (None: unmutated), from a fresh process."""
-    proc = subprocess.run([sys.executable, "-m", "mutants.check", *([name] if name else [])],
-                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mutants.check", *([name] if name else [])],
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
         return {"(check_model crashed)": []}
@@ -80,8 +99,13 @@ def main(argv: list[str]) -> int:
             print(f"    exit code {code}: no claim failed")
         rules = run_check(name)
         seen |= set(rules)
-        print("    check_model: " + ("; ".join(f"{rule} failed on {', '.join(models)}" for rule, models in rules.items())
-                                     or "no rule failed"), flush=True)
+        print(
+            "    check_model: "
+            + (
+                "; ".join(f"{rule} failed on {', '.join(models)}" for rule, models in rules.items()) or "no rule failed"
+            ),
+            flush=True,
+        )
     print(f"\nmutation score: {caught}/{len(names)} = {100 * caught / len(names):.0f} %")
     if set(names) != set(MUTANTS):
         return 0 if caught == len(names) else 1
@@ -89,9 +113,11 @@ def main(argv: list[str]) -> int:
 
     checked = [rule for rule, r in RULES.items() if not r.info]  # an info rule reports, it does not judge
     never = [rule for rule in checked if rule not in seen and rule not in NEVER_FAILS_ON_KERAS_3]
-    print(f"check_model rules seen failing against a mutant: {len(seen & set(checked))} of {len(checked)}"
-          + (f"; never: {', '.join(never)}" if never else "")
-          + "".join(f"\n    {rule}: cannot fail here: {why}" for rule, why in NEVER_FAILS_ON_KERAS_3.items()))
+    print(
+        f"check_model rules seen failing against a mutant: {len(seen & set(checked))} of {len(checked)}"
+        + (f"; never: {', '.join(never)}" if never else "")
+        + "".join(f"\n    {rule}: cannot fail here: {why}" for rule, why in NEVER_FAILS_ON_KERAS_3.items())
+    )
     return 0 if caught == len(names) and not never else 1
 
 

@@ -16,7 +16,7 @@ MODELS = ("tutorial", "stacked-gru", "bidirectional-lstm", "RNN(GRUCell, LSTMCel
 
 NEVER_FAILS_ON_KERAS_3 = {
     "reset-zeroes[model.reset_states()]": "Keras 3 models have no reset_states() (a known deviation), and the "
-                                          "mutants patch Keras 3",
+    "mutants patch Keras 3",
 }
 """Rules that no mutant can make fail, with why."""
 

@@ -47,9 +47,17 @@ def calibrate(experiments, tiers, seed_list) -> None:
                 if (name, tier, seed) in done:
                     continue
                 outcome = run_experiment(name, seed=seed, full=tier == "full")
-                row = {"experiment": name, "tier": tier, "seed": seed, "epochs": outcome.epochs,
-                       **figures(outcome), "wall_s": outcome.wall_s,
-                       "keras": env["keras"], "backend": env["backend"], "tensorflow": env.get("tensorflow")}
+                row = {
+                    "experiment": name,
+                    "tier": tier,
+                    "seed": seed,
+                    "epochs": outcome.epochs,
+                    **figures(outcome),
+                    "wall_s": outcome.wall_s,
+                    "keras": env["keras"],
+                    "backend": env["backend"],
+                    "tensorflow": env.get("tensorflow"),
+                }
                 with RESULTS.open("a") as f:
                     f.write(json.dumps(row) + "\n")
                 print(json.dumps(row), flush=True)
@@ -68,9 +76,18 @@ def table() -> str:
     ]
     groups = sorted({(r["experiment"], r["tier"], r["epochs"], r["keras"], r["backend"]) for r in rows})
     for experiment, tier, epochs, keras, backend in groups:
-        sel = sorted((r for r in rows if (r["experiment"], r["tier"], r["epochs"], r["keras"], r["backend"])
-                      == (experiment, tier, epochs, keras, backend)), key=lambda r: r["seed"])
-        keys = [k for k in sel[0] if k not in ("experiment", "tier", "seed", "epochs", "keras", "backend", "tensorflow")]
+        sel = sorted(
+            (
+                r
+                for r in rows
+                if (r["experiment"], r["tier"], r["epochs"], r["keras"], r["backend"])
+                == (experiment, tier, epochs, keras, backend)
+            ),
+            key=lambda r: r["seed"],
+        )
+        keys = [
+            k for k in sel[0] if k not in ("experiment", "tier", "seed", "epochs", "keras", "backend", "tensorflow")
+        ]
         for r in sel:
             r.setdefault("tier", tier)
         lines += [f"## {experiment}, {tier} tier ({epochs} epochs), Keras {keras} on {backend}, {len(sel)} seeds", ""]
@@ -80,7 +97,11 @@ def table() -> str:
             lines.append(f"| {r['seed']} | " + " | ".join(_fmt(r[k]) for k in keys) + " |")
         numeric = [k for k in keys if isinstance(sel[0][k], (int, float)) and not isinstance(sel[0][k], bool)]
         for label, fn in (("min", min), ("max", max)):
-            lines.append(f"| **{label}** | " + " | ".join(_fmt(fn(r[k] for r in sel)) if k in numeric else "" for k in keys) + " |")
+            lines.append(
+                f"| **{label}** | "
+                + " | ".join(_fmt(fn(r[k] for r in sel)) if k in numeric else "" for k in keys)
+                + " |"
+            )
         held = [c for c in CLAIMS if c.experiment == experiment]
         for claim in held:
             ok = sum(claim.holds_for(r) for r in sel)

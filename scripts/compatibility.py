@@ -17,8 +17,12 @@ from statefulness.matrix import deviations_markdown, env_label, load_report, mat
 
 BREADTH = ("every_shape", "_any_kind", "gru_and_simple_rnn", "numpy_yardstick")
 """Words in the names of the claims over every layer kind and model shape (spec/shapes.py)."""
-LEARNING = ("test_1", "test_01_split_sequences.py::test_a_stateless", "test_01_split_sequences.py::test_a_stateful_lstm",
-            "test_01_split_sequences.py::test_the_same")
+LEARNING = (
+    "test_1",
+    "test_01_split_sequences.py::test_a_stateless",
+    "test_01_split_sequences.py::test_a_stateful_lstm",
+    "test_01_split_sequences.py::test_the_same",
+)
 
 
 def _only(reports: list[dict], keep) -> list[dict]:
@@ -44,9 +48,10 @@ def main() -> None:
         "`reports/claims-<env>.json`; `python scripts/compatibility.py` rendered this page from them.",
         "",
         "Verdicts: **pass**; **FAIL**; **deviation**, a known deviation: the claim fails there as diagnosed in",
-        "[statefulness/known_deviations.py](statefulness/known_deviations.py), and runs as a strict xfail, so a fix upstream",
-        "turns the env red until the entry is updated. To see what changes between the Keras you have and the",
-        "one you are moving to: `statefulness matrix --compare reports/claims-tf215.json reports/claims-tf221.json`.",
+        "[statefulness/known_deviations.py](statefulness/known_deviations.py), and runs as a strict xfail, so a",
+        "fix upstream turns the env red until the entry is updated. To see what changes between the Keras you have",
+        "and the one you are moving to: `statefulness matrix --compare reports/claims-tf215.json "
+        "reports/claims-tf221.json`.",
         "",
         "## Wall time per env",
         "",
@@ -55,8 +60,10 @@ def main() -> None:
         "",
         "| env | environment | wall time | tests |",
         "|---|---|---:|---|",
-        *[f"| {env} | {env_label(r).split(' (', 1)[1].rstrip(')')} | {float(wall):.0f} s | {tests} |"
-          for (env, wall, tests), r in zip(runs, reports, strict=True)],
+        *[
+            f"| {env} | {env_label(r).split(' (', 1)[1].rstrip(')')} | {float(wall):.0f} s | {tests} |"
+            for (env, wall, tests), r in zip(runs, reports, strict=True)
+        ],
         f"| **all {len(runs)}, one after another** | | **{total:.0f} s** | |",
         "",
         "## The tutorial's claims by environment",

@@ -78,8 +78,10 @@ def outcomes(request):
     def get(name: str, *variants: str):
         key = (name, *variants)
         if key not in cache:
-            cache[key] = [run_experiment(name, seed=s, full=full, variants=variants or None)
-                          for s in SEEDS["full" if full else "default"]]
+            cache[key] = [
+                run_experiment(name, seed=s, full=full, variants=variants or None)
+                for s in SEEDS["full" if full else "default"]
+            ]
         return cache[key]
 
     return get

@@ -84,8 +84,11 @@ class Shape:
 
 
 def _cells(stateful):
-    return [keras.layers.RNN([keras.layers.GRUCell(UNITS), keras.layers.LSTMCell(2)], stateful=stateful,
-                             return_sequences=True)]
+    return [
+        keras.layers.RNN(
+            [keras.layers.GRUCell(UNITS), keras.layers.LSTMCell(2)], stateful=stateful, return_sequences=True
+        )
+    ]
 
 
 def _nested(stateful):
@@ -133,16 +136,30 @@ SHAPES: list[Shape] = [
     Shape("GRU(reset_after=True)", _one("GRU", reset_after=True), oracle="gru"),
     Shape("GRU(reset_after=False)", _one("GRU", reset_after=False), oracle="gru"),
     Shape("SimpleRNN", _one("SimpleRNN"), oracle="simple_rnn"),
-    Shape("RNN(LSTMCell)", lambda s: [keras.layers.RNN(keras.layers.LSTMCell(UNITS), stateful=s,
-                                                       return_sequences=True)], oracle="lstm"),
+    Shape(
+        "RNN(LSTMCell)",
+        lambda s: [keras.layers.RNN(keras.layers.LSTMCell(UNITS), stateful=s, return_sequences=True)],
+        oracle="lstm",
+    ),
     Shape("RNN(GRUCell, LSTMCell)", _cells),
     Shape("LSTM(go_backwards=True)", _one("LSTM", go_backwards=True), chunking="backwards"),
-    Shape("Bidirectional(LSTM)", lambda s: [keras.layers.Bidirectional(
-        keras.layers.LSTM(UNITS, stateful=s, return_sequences=True))], chunking="bidirectional"),
-    Shape("ConvLSTM1D", lambda s: [keras.layers.ConvLSTM1D(2, 2, padding="same", stateful=s,
-                                                           return_sequences=True)], features=(4, 1)),
-    Shape("stacked GRU > LSTM", lambda s: [keras.layers.GRU(UNITS, stateful=s, return_sequences=True),
-                                           keras.layers.LSTM(2, stateful=s, return_sequences=True)]),
+    Shape(
+        "Bidirectional(LSTM)",
+        lambda s: [keras.layers.Bidirectional(keras.layers.LSTM(UNITS, stateful=s, return_sequences=True))],
+        chunking="bidirectional",
+    ),
+    Shape(
+        "ConvLSTM1D",
+        lambda s: [keras.layers.ConvLSTM1D(2, 2, padding="same", stateful=s, return_sequences=True)],
+        features=(4, 1),
+    ),
+    Shape(
+        "stacked GRU > LSTM",
+        lambda s: [
+            keras.layers.GRU(UNITS, stateful=s, return_sequences=True),
+            keras.layers.LSTM(2, stateful=s, return_sequences=True),
+        ],
+    ),
     Shape("LSTM in a nested Model", _nested),
     Shape("LSTM in a custom Layer", _custom),
 ]

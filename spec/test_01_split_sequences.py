@@ -46,8 +46,12 @@ def test_a_stateful_layer_fed_the_stateful_layout_equals_a_stateless_layer_on_wh
 
     rows = model.predict(layout.X, batch_size=batch, verbose=0, callbacks=[ResetStatesEvery(layout.reset_every)])
 
-    np.testing.assert_allclose(join_steps(layout.unstack(rows)), reference.lstm(sequences, *weights)[0],
-                               **TOLERANCE, err_msg="the stateful layout did not carry state piece to piece")
+    np.testing.assert_allclose(
+        join_steps(layout.unstack(rows)),
+        reference.lstm(sequences, *weights)[0],
+        **TOLERANCE,
+        err_msg="the stateful layout did not carry state piece to piece",
+    )
 
 
 def test_without_the_reset_the_next_group_of_sequences_inherits_the_state():

@@ -34,7 +34,9 @@ def test_keras_lstm_computes_the_documented_recurrence(case):
     model, _ = lstm_model(weights)
     expected, _, _ = reference.lstm(x, *weights)
     np.testing.assert_allclose(
-        model.predict_on_batch(x), expected, **TOLERANCE,
+        model.predict_on_batch(x),
+        expected,
+        **TOLERANCE,
         err_msg="Keras's LSTM output differs from the NumPy recurrence",
     )
 
@@ -52,13 +54,16 @@ def test_keras_lstm_continues_from_a_given_initial_state(case, state_seed):
     layer.set_weights(weights)
     expected, _, _ = reference.lstm(x, *weights, h0=h0, c0=c0)
     np.testing.assert_allclose(
-        to_numpy(layer(to_tensor(x), initial_state=[to_tensor(h0), to_tensor(c0)])), expected, **TOLERANCE,
+        to_numpy(layer(to_tensor(x), initial_state=[to_tensor(h0), to_tensor(c0)])),
+        expected,
+        **TOLERANCE,
         err_msg="Keras's LSTM does not continue the recurrence from the given initial state",
     )
 
 
 # The yardsticks themselves, pinned once to values worked out by hand (one unit, one feature, x = 1
 # at each of two steps): whatever the spec later compares with them, they compute these.
+
 
 def _sig(x):
     return 1 / (1 + math.exp(-x))
@@ -80,12 +85,18 @@ PINS = {
     # h_t = tanh(0.5 x + 0.5 h_{t-1})
     "simple_rnn": ([[[0.5]], [[0.5]], [0.0]], [math.tanh(0.5), math.tanh(0.5 + 0.5 * math.tanh(0.5))]),
     # kernel 1 for every gate, no recurrence, no bias: c_t = s(1) c_{t-1} + s(1) tanh(1), h_t = s(1) tanh(c_t)
-    "lstm": ([np.ones((1, 4)), np.zeros((1, 4)), np.zeros(4)],
-             [_sig(1) * math.tanh(_sig(1) * math.tanh(1)),
-              _sig(1) * math.tanh(_sig(1) * (_sig(1) * math.tanh(1)) + _sig(1) * math.tanh(1))]),
+    "lstm": (
+        [np.ones((1, 4)), np.zeros((1, 4)), np.zeros(4)],
+        [
+            _sig(1) * math.tanh(_sig(1) * math.tanh(1)),
+            _sig(1) * math.tanh(_sig(1) * (_sig(1) * math.tanh(1)) + _sig(1) * math.tanh(1)),
+        ],
+    ),
     "gru(reset_after=False)": ([np.ones((1, 3)), np.full((1, 3), 0.5), np.zeros(3)], _gru_by_hand(0.0)),
-    "gru(reset_after=True)": ([np.ones((1, 3)), np.full((1, 3), 0.5), np.array([[0, 0, 0], [0, 0, 1.0]])],
-                              _gru_by_hand(1.0)),
+    "gru(reset_after=True)": (
+        [np.ones((1, 3)), np.full((1, 3), 0.5), np.array([[0, 0, 0], [0, 0, 1.0]])],
+        _gru_by_hand(1.0),
+    ),
 }
 
 
@@ -112,7 +123,10 @@ def test_keras_gru_and_simple_rnn_compute_their_documented_recurrences(shape):
         shape.set_weights(model, seed)
         (x,) = shape.chunks(seed, [steps], batch=batch)
         np.testing.assert_allclose(
-            to_numpy(model(x)), reference.run(shape.oracle, x, model.get_weights())[0], **TOLERANCE,
-            err_msg=f"Keras's {shape} differs from the NumPy {shape.oracle} recurrence")
+            to_numpy(model(x)),
+            reference.run(shape.oracle, x, model.get_weights())[0],
+            **TOLERANCE,
+            err_msg=f"Keras's {shape} differs from the NumPy {shape.oracle} recurrence",
+        )
 
     check()

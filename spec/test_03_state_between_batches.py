@@ -51,10 +51,15 @@ def test_predict_hands_the_state_of_sample_i_to_sample_i_plus_batch_size(case):
     joined = np.concatenate(np.split(out, len(chunks)), axis=1)  # back to (batch, all steps, units)
     whole = np.concatenate(chunks, axis=1)
 
-    np.testing.assert_allclose(joined, stateless.predict_on_batch(whole), **TOLERANCE,
-                               err_msg="stateful chunks != stateless whole sequences")
-    np.testing.assert_allclose(joined, reference.stream(chunks, weights)[0], **TOLERANCE,
-                               err_msg="stateful chunks != NumPy recurrence carried across chunks")
+    np.testing.assert_allclose(
+        joined, stateless.predict_on_batch(whole), **TOLERANCE, err_msg="stateful chunks != stateless whole sequences"
+    )
+    np.testing.assert_allclose(
+        joined,
+        reference.stream(chunks, weights)[0],
+        **TOLERANCE,
+        err_msg="stateful chunks != NumPy recurrence carried across chunks",
+    )
 
 
 @pytest.mark.parametrize("call", ["direct call", "predict_on_batch", "predict"])
@@ -71,8 +76,12 @@ def test_consecutive_chunks_through_a_stateful_layer_equal_the_whole_sequence(ca
         "predict": lambda x: stateful.predict(x, batch_size=batch, verbose=0),
     }[call]
     joined = np.concatenate([run(chunk) for chunk in chunks], axis=1)
-    np.testing.assert_allclose(joined, reference.stream(chunks, weights)[0], **TOLERANCE,
-                               err_msg=f"state was not carried from chunk to chunk through {call}")
+    np.testing.assert_allclose(
+        joined,
+        reference.stream(chunks, weights)[0],
+        **TOLERANCE,
+        err_msg=f"state was not carried from chunk to chunk through {call}",
+    )
 
 
 @pytest.mark.parametrize("method", ["fit", "evaluate"])
@@ -108,8 +117,12 @@ def test_a_stateless_layer_starts_every_batch_from_zero_state(case):
     stateless, _ = lstm_model(weights)
     out = stateless.predict(interleave(chunks), batch_size=batch, verbose=0)
     for k, chunk in enumerate(chunks):
-        np.testing.assert_allclose(out[k * batch : (k + 1) * batch], reference.lstm(chunk, *weights)[0],
-                                   **TOLERANCE, err_msg=f"batch {k} did not start from zero state")
+        np.testing.assert_allclose(
+            out[k * batch : (k + 1) * batch],
+            reference.lstm(chunk, *weights)[0],
+            **TOLERANCE,
+            err_msg=f"batch {k} did not start from zero state",
+        )
 
 
 def test_state_persists_across_separate_predict_calls_until_reset():
@@ -123,12 +136,20 @@ def test_state_persists_across_separate_predict_calls_until_reset():
 
     outputs = [model.predict(x, verbose=0) for x in letters]
     expected = [reference.stream(letters[: k + 1], weights)[1] for k in range(len(letters))]
-    np.testing.assert_allclose(np.concatenate(outputs), np.concatenate(expected), **TOLERANCE,
-                               err_msg="state did not persist across predict calls")
+    np.testing.assert_allclose(
+        np.concatenate(outputs),
+        np.concatenate(expected),
+        **TOLERANCE,
+        err_msg="state did not persist across predict calls",
+    )
 
     layer.reset_states()
-    np.testing.assert_allclose(model.predict(letters[1], verbose=0), reference.lstm(letters[1], *weights)[1],
-                               **TOLERANCE, err_msg="after reset_states, predict did not start from zeros")
+    np.testing.assert_allclose(
+        model.predict(letters[1], verbose=0),
+        reference.lstm(letters[1], *weights)[1],
+        **TOLERANCE,
+        err_msg="after reset_states, predict did not start from zeros",
+    )
 
 
 # Every layer kind and model shape users build (spec/shapes.py), through every driver.
@@ -152,7 +173,8 @@ def _drive(model, driver: str, X: np.ndarray, y_shape: tuple, **fit_kwargs) -> N
 @pytest.mark.parametrize("driver", DRIVERS)
 @pytest.mark.parametrize("shape", shapes.SHAPES, ids=str)
 def test_every_shape_carries_state_row_to_row_through_every_driver_and_never_resets_it_by_itself(
-        shape, driver, examples):
+    shape, driver, examples
+):
     """In every layer kind and model shape, and through every driver, the state of row i goes to row i
     of the next batch: within one ``predict``, ``evaluate`` or ``fit(shuffle=False)`` over X laid out as
     in the Q&A, from one call to the next, and from one of ``fit``'s epochs to the next. Keras never
@@ -179,8 +201,11 @@ def test_every_shape_carries_state_row_to_row_through_every_driver_and_never_res
         for call in calls:
             _drive(model, driver, np.concatenate(call), y_shape, epochs=1)
         _drive(model, driver, second, y_shape, epochs=2)
-        np.testing.assert_allclose(to_numpy(model(probe)), expected[:, -shapes.STEPS:], **TOLERANCE,
-                                   err_msg=f"{shape}: state not carried row to row through {driver}, "
-                                   f"against {yardstick.how}")
+        np.testing.assert_allclose(
+            to_numpy(model(probe)),
+            expected[:, -shapes.STEPS :],
+            **TOLERANCE,
+            err_msg=f"{shape}: state not carried row to row through {driver}, against {yardstick.how}",
+        )
 
     check()

@@ -42,13 +42,15 @@ def test_rows_of_a_batch_share_no_state(stateful, case):
         return model.predict_on_batch(batch)
 
     out = run(x)
-    np.testing.assert_allclose(run(x[order]), out[order], **TOLERANCE,
-                               err_msg="reordering the rows changed what each row computes")
+    np.testing.assert_allclose(
+        run(x[order]), out[order], **TOLERANCE, err_msg="reordering the rows changed what each row computes"
+    )
     for i in range(len(x)):
         mixed = others.copy()
         mixed[i] = x[i]
-        np.testing.assert_allclose(run(mixed)[i], out[i], **TOLERANCE,
-                                   err_msg=f"row {i}'s output changed when the other rows changed")
+        np.testing.assert_allclose(
+            run(mixed)[i], out[i], **TOLERANCE, err_msg=f"row {i}'s output changed when the other rows changed"
+        )
 
 
 @pytest.mark.wide
@@ -64,17 +66,24 @@ def test_in_every_shape_the_rows_of_a_batch_share_no_state(shape, examples):
         return np.concatenate([to_numpy(model(first)), to_numpy(model(second))], axis=1)
 
     @examples(shape)
-    @given(seed=st.integers(0, 2**16), order=st.permutations(range(shapes.BATCH)),
-           row=st.integers(0, shapes.BATCH - 1))
+    @given(seed=st.integers(0, 2**16), order=st.permutations(range(shapes.BATCH)), row=st.integers(0, shapes.BATCH - 1))
     @example(seed=0, order=[2, 0, 1], row=1)
     def check(seed, order, row):
         shape.set_weights(model, seed)
         x1, x2, others1, others2 = shape.chunks(seed, [shapes.STEPS] * 4)
         out = run(x1, x2)
-        np.testing.assert_allclose(run(x1[order], x2[order]), out[order], **TOLERANCE,
-                                   err_msg=f"{shape}: reordering the rows changed what each row computes")
+        np.testing.assert_allclose(
+            run(x1[order], x2[order]),
+            out[order],
+            **TOLERANCE,
+            err_msg=f"{shape}: reordering the rows changed what each row computes",
+        )
         others1[row], others2[row] = x1[row], x2[row]
-        np.testing.assert_allclose(run(others1, others2)[row], out[row], **TOLERANCE,
-                                   err_msg=f"{shape}: row {row}'s outputs changed when the other rows changed")
+        np.testing.assert_allclose(
+            run(others1, others2)[row],
+            out[row],
+            **TOLERANCE,
+            err_msg=f"{shape}: row {row}'s outputs changed when the other rows changed",
+        )
 
     check()

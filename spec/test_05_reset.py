@@ -36,8 +36,9 @@ def test_outputs_repeat_after_a_reset():
     first = to_numpy(model(x))
     model(other)
     layer.reset_states()
-    np.testing.assert_allclose(to_numpy(model(x)), first, **TOLERANCE,
-                               err_msg="outputs after reset_states() differ from the first run")
+    np.testing.assert_allclose(
+        to_numpy(model(x)), first, **TOLERANCE, err_msg="outputs after reset_states() differ from the first run"
+    )
     np.testing.assert_allclose(first, reference.lstm(x, *weights)[0], **TOLERANCE)
 
 
@@ -45,8 +46,9 @@ def _nested_model(rng):
     """A stateful LSTM at the top, one in a nested Sequential and one in a Bidirectional wrapper."""
     inputs = keras.Input(shape=(3, 2), batch_size=2)
     top = keras.layers.LSTM(3, stateful=True, return_sequences=True)(inputs)
-    inner = keras.Sequential([keras.Input(shape=(3, 3), batch_size=2),
-                              keras.layers.LSTM(3, stateful=True, return_sequences=True)])
+    inner = keras.Sequential(
+        [keras.Input(shape=(3, 3), batch_size=2), keras.layers.LSTM(3, stateful=True, return_sequences=True)]
+    )
     wrapped = keras.layers.Bidirectional(keras.layers.LSTM(2, stateful=True))(inner(top))
     model = keras.Model(inputs, wrapped)
     model(random_inputs(rng, 2, 3, 2))
@@ -112,5 +114,6 @@ def test_every_reset_returns_every_state_of_every_shape_to_zeros_and_outputs_rep
     assert [s.shape for s in after] == [s.shape for s in states], f"{shape}: the reset changed the states' shapes"
     for state in after:
         np.testing.assert_array_equal(state, 0, err_msg=f"{shape}: a state is not all zeros after {reset}")
-    np.testing.assert_allclose(to_numpy(model(x)), first, **TOLERANCE,
-                               err_msg=f"{shape}: outputs after {reset} differ from the first run")
+    np.testing.assert_allclose(
+        to_numpy(model(x)), first, **TOLERANCE, err_msg=f"{shape}: outputs after {reset} differ from the first run"
+    )

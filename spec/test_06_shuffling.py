@@ -73,7 +73,8 @@ def test_fit_shuffles_by_default():
     fitted.fit(X, y, batch_size=2, epochs=1, verbose=0)
     in_order = _in_order(_sgd_model(), X, y, 2)
     assert not all(np.allclose(a, b, **TOLERANCE) for a, b in zip(fitted.get_weights(), in_order, strict=True)), (
-        "fit kept the order of X although shuffling is the default")
+        "fit kept the order of X although shuffling is the default"
+    )
 
 
 def test_shuffle_false_keeps_the_i_to_i_plus_bs_pairing_of_a_stateful_layer():
@@ -121,7 +122,7 @@ def test_in_every_shape_shuffling_breaks_the_i_to_i_plus_bs_pairing(shape):
     shape.set_weights(model, 23)
     yardstick.sync()
     *fed, probe = shape.chunks(23, [shapes.STEPS] * 6)
-    in_order = yardstick.chunked([*fed, probe])[:, -shapes.STEPS:]
+    in_order = yardstick.chunked([*fed, probe])[:, -shapes.STEPS :]
     cold = yardstick.whole(probe)
     X = np.concatenate(fed)
     model.fit(X, np.zeros((len(X), *in_order.shape[1:]), "float32"), batch_size=shapes.BATCH, epochs=1, verbose=0)

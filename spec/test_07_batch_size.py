@@ -53,14 +53,14 @@ def test_a_stateful_model_refuses_one_batch_of_another_size(call, rows):
     model, _ = lstm_model(random_weights(np.random.default_rng(1), 1, 4), batch_size=2, stateful=True)
     x = np.zeros((rows, 3, 1), "float32")
     run = model.predict_on_batch if call == "predict_on_batch" else model
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - any refusal: its type differs by version and backend
         to_numpy(run(x))
 
 
 def test_predict_refuses_a_batch_size_larger_than_the_stateful_one():
     """``predict(x, batch_size=4)`` on a model built for batches of 2 raises."""
     model, _ = lstm_model(random_weights(np.random.default_rng(2), 1, 4), batch_size=2, stateful=True)
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - any refusal: its type differs by version and backend
         model.predict(np.zeros((4, 3, 1), "float32"), batch_size=4, verbose=0)
 
 
@@ -68,8 +68,9 @@ def test_predict_refuses_a_batch_size_larger_than_the_stateful_one():
 def test_predict_returns_one_row_per_sample_even_when_the_batch_size_does_not_divide_them(samples, observe):
     """``predict`` on a stateful model whose batch size (2) does not divide the samples either raises
     or returns one output row per sample (``predict``'s contract)."""
-    model, _ = lstm_model(random_weights(np.random.default_rng(3), 1, 4), batch_size=2, stateful=True,
-                          return_sequences=False)
+    model, _ = lstm_model(
+        random_weights(np.random.default_rng(3), 1, 4), batch_size=2, stateful=True, return_sequences=False
+    )
     x = random_inputs(np.random.default_rng(4), samples, 3, 1)
     try:
         out = model.predict(x, batch_size=2, verbose=0)
@@ -84,8 +85,9 @@ def test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not
     """The Q&A's rule, "your batch size divides nb_samples", enforced: ``fit`` and ``evaluate`` on a
     stateful model built for batches of 2 raise on 5 samples, rather than run a last batch of one row
     against a state of two."""
-    model, _ = lstm_model(random_weights(np.random.default_rng(5), 1, 4), batch_size=2, stateful=True,
-                          return_sequences=False)
+    model, _ = lstm_model(
+        random_weights(np.random.default_rng(5), 1, 4), batch_size=2, stateful=True, return_sequences=False
+    )
     x, y = random_inputs(np.random.default_rng(6), 5, 3, 1), np.zeros((5, 4), "float32")
     try:
         result = getattr(model, method)(x, y, batch_size=2, verbose=0)

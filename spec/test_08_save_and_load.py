@@ -31,7 +31,8 @@ def saved(tmp_path):
 @pytest.mark.wide
 @pytest.mark.parametrize("shape", shapes.SHAPES, ids=str)
 def test_every_shape_loads_back_with_its_weights_its_batch_size_and_stateful_layers_from_zero_state(
-        shape, saved, observe):
+    shape, saved, observe
+):
     """Saved after a batch has moved its state and loaded back, a stateful model has the same weights,
     the same batch size and the same stateful layers, and starts from zero state, not from the state it
     had when saved: fed a batch, it computes what the model computes from zero state."""
@@ -46,10 +47,15 @@ def test_every_shape_loads_back_with_its_weights_its_batch_size_and_stateful_lay
         np.testing.assert_array_equal(after, before)
     assert loaded.inputs[0].shape[0] == shapes.BATCH
     assert [type(layer).__name__ for layer in stateful_layers(loaded)] == [
-        type(layer).__name__ for layer in stateful_layers(model)]
+        type(layer).__name__ for layer in stateful_layers(model)
+    ]
     statefulness.reset_states(model)
-    np.testing.assert_allclose(to_numpy(loaded(second)), to_numpy(model(second)), **TOLERANCE,
-                               err_msg=f"{shape}: the loaded copy did not start from zero state")
+    np.testing.assert_allclose(
+        to_numpy(loaded(second)),
+        to_numpy(model(second)),
+        **TOLERANCE,
+        err_msg=f"{shape}: the loaded copy did not start from zero state",
+    )
     observe("starts from", "zero state")
 
 
@@ -60,7 +66,7 @@ def test_a_refused_batch_of_another_size_leaves_every_shape_as_it_was_and_loadab
     the model as it was: its config is unchanged, and saved and loaded back it keeps its batch size."""
     model = shape.build(shapes.BATCH)
     config = model.get_config()
-    with pytest.raises(Exception):  # which exception, chapter 7 says
+    with pytest.raises(Exception):  # noqa: B017 - any refusal (which one, chapter 7 says)
         model(np.zeros((shapes.BATCH + 1, shapes.STEPS, *shape.features), "float32"))
     assert model.get_config() == config, f"{shape}: a refused batch changed the model's config"
     assert saved(model).inputs[0].shape[0] == shapes.BATCH

@@ -31,8 +31,13 @@ CASES = {
 
 def _model(dataset, units, batch_size, stateful):
     sf.seed_everything(7)
-    return sf.build_model(dataset.input_shape, dataset.n_classes, units=units, stateful=stateful,
-                          batch_size=batch_size if stateful else None)
+    return sf.build_model(
+        dataset.input_shape,
+        dataset.n_classes,
+        units=units,
+        stateful=stateful,
+        batch_size=batch_size if stateful else None,
+    )
 
 
 def _assert_same_training(fast, slow, what):
@@ -51,21 +56,24 @@ def test_one_fit_over_all_epochs_trains_as_the_tutorials_loop_of_one_epoch_fits(
     slow = _model(dataset, units, batch, stateful)
     slow_history = {"loss": [], "accuracy": []}
     for order in epoch_orders(len(dataset), epochs, shuffle=shuffle, seed=11):
-        logs = slow.fit(dataset.X[order], dataset.y[order], epochs=1, batch_size=batch, shuffle=False,
-                        verbose=0).history
+        logs = slow.fit(
+            dataset.X[order], dataset.y[order], epochs=1, batch_size=batch, shuffle=False, verbose=0
+        ).history
         for key in slow_history:
             slow_history[key] += logs[key]
         if stateful:
             sf.reset_states(slow)
 
     fast = _model(dataset, units, batch, stateful)
-    fast_history = sf.train(fast, dataset, epochs=epochs, batch_size=batch, shuffle=shuffle,
-                            reset="epoch" if stateful else "never", seed=11)
+    fast_history = sf.train(
+        fast, dataset, epochs=epochs, batch_size=batch, shuffle=shuffle, reset="epoch" if stateful else "never", seed=11
+    )
 
     _assert_same_training(fast, slow, case)
     for key in slow_history:
-        np.testing.assert_allclose(fast_history[key], slow_history[key], **TOLERANCE,
-                                   err_msg=f"{case}: the {key} history differs")
+        np.testing.assert_allclose(
+            fast_history[key], slow_history[key], **TOLERANCE, err_msg=f"{case}: the {key} history differs"
+        )
 
 
 def test_one_fit_with_several_epochs_per_log_trains_as_the_tutorials_single_fit():

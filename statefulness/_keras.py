@@ -223,8 +223,12 @@ def versions() -> dict[str, str]:
         "backend": BACKEND,
         "numpy": np.__version__,
     }
-    for key, names in {"tensorflow": ("tensorflow", "tensorflow-cpu"), "tf_keras": ("tf-keras",),
-                       "jax": ("jax",), "torch": ("torch",)}.items():
+    for key, names in {
+        "tensorflow": ("tensorflow", "tensorflow-cpu"),
+        "tf_keras": ("tf-keras",),
+        "jax": ("jax",),
+        "torch": ("torch",),
+    }.items():
         for name in names:
             try:
                 info[key] = metadata.version(name)

@@ -53,15 +53,38 @@ OTHER_SIZES = ("fewer rows", "more rows")
 VERDICTS = ("pass", "fail", "known deviation", "not applicable", "error", "info")
 
 _TIME_MIXING = {
-    "Conv1D", "Conv2D", "Conv3D", "SeparableConv1D", "DepthwiseConv1D", "Conv1DTranspose", "MaxPooling1D",
-    "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D", "Flatten", "Reshape", "Permute",
-    "Attention", "AdditiveAttention", "MultiHeadAttention", "GroupQueryAttention", "Cropping1D", "ZeroPadding1D",
-    "UpSampling1D", "RepeatVector",
+    "Conv1D",
+    "Conv2D",
+    "Conv3D",
+    "SeparableConv1D",
+    "DepthwiseConv1D",
+    "Conv1DTranspose",
+    "MaxPooling1D",
+    "AveragePooling1D",
+    "GlobalMaxPooling1D",
+    "GlobalAveragePooling1D",
+    "Flatten",
+    "Reshape",
+    "Permute",
+    "Attention",
+    "AdditiveAttention",
+    "MultiHeadAttention",
+    "GroupQueryAttention",
+    "Cropping1D",
+    "ZeroPadding1D",
+    "UpSampling1D",
+    "RepeatVector",
 }
 """Layers that mix time steps: fed in chunks, a model with one cannot compute what it computes whole."""
 
-_TRAINING_CHANGES = {"Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
-                     "BatchNormalization"}
+_TRAINING_CHANGES = {
+    "Dropout",
+    "SpatialDropout1D",
+    "GaussianNoise",
+    "GaussianDropout",
+    "AlphaDropout",
+    "BatchNormalization",
+}
 """Layers that compute otherwise in training (dropout, batch statistics)."""
 
 
@@ -107,9 +130,13 @@ class Report:
         """The report as plain text: a header naming the environment, then one line per rule."""
         env = self.environment
         backend_lib = env.get({"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(env["backend"], ""))
-        lines = [f"statefulness check: Keras {env['keras']} ({env['keras_package']}), backend {env['backend']}"
-                 + (f" {backend_lib}" if backend_lib else "") + f", Python {env['python']}, NumPy {env['numpy']}",
-                 f"model: {self.model}", ""]
+        lines = [
+            f"statefulness check: Keras {env['keras']} ({env['keras_package']}), backend {env['backend']}"
+            + (f" {backend_lib}" if backend_lib else "")
+            + f", Python {env['python']}, NumPy {env['numpy']}",
+            f"model: {self.model}",
+            "",
+        ]
         width = max(len(result.rule) for result in self.results)
         for result in self.results:
             lines.append(f"{result.rule:<{width}}  {result.verdict:<15}  {result.detail}")
@@ -167,8 +194,9 @@ def select_rules(rules=None) -> list[Rule]:
         found = [rule for rule in RULES.values() if name in (rule.id, rule.id.partition("[")[0])]
         if not found:
             families = sorted({rule.id.partition("[")[0] for rule in RULES.values()})
-            raise ValueError(f"rules: unknown rule {name!r}; expected any of {', '.join(families)} "
-                             f"or one of {', '.join(RULES)}")
+            raise ValueError(
+                f"rules: unknown rule {name!r}; expected any of {', '.join(families)} or one of {', '.join(RULES)}"
+            )
         chosen += [rule for rule in found if rule not in chosen]
     return [rule for rule in RULES.values() if rule in chosen]
 
@@ -203,8 +231,11 @@ def _judge(rule: Rule, subject: _Subject) -> Result:
 def known_deviation(rule_id: str, model) -> Deviation | None:
     """The known deviation that makes ``rule_id`` fail on ``model`` with the installed Keras and backend."""
     for deviation in DEVIATIONS:
-        if (rule_id in deviation.rules and deviation.covers(KERAS_VERSION, BACKEND)
-                and (deviation.when is None or PREDICATES[deviation.when](model))):
+        if (
+            rule_id in deviation.rules
+            and deviation.covers(KERAS_VERSION, BACKEND)
+            and (deviation.when is None or PREDICATES[deviation.when](model))
+        ):
             return deviation
     return None
 
@@ -226,6 +257,7 @@ def _short(error: BaseException, limit: int = 160) -> str:
 
 # What kind of model: the predicates that known deviations name with ``when``.
 
+
 def _nested_state(model) -> bool:
     """A stateful layer keeps its state nested (an ``RNN`` over a list of cells)."""
     return any(isinstance(state, (list, tuple)) for layer in stateful_layers(model) for state in layer.states or ())
@@ -245,10 +277,11 @@ def _custom_layer_holds_state(model) -> bool:
 
 def _torch_fused_layer(model) -> bool:
     """A stateful ``LSTM``, or ``GRU`` with ``reset_after=True``, that may use the backend's own kernel."""
-    return any(getattr(layer, "use_cudnn", "auto") is not False
-               and (isinstance(layer, keras.layers.LSTM)
-                    or (isinstance(layer, keras.layers.GRU) and layer.reset_after))
-               for layer in stateful_layers(model))
+    return any(
+        getattr(layer, "use_cudnn", "auto") is not False
+        and (isinstance(layer, keras.layers.LSTM) or (isinstance(layer, keras.layers.GRU) and layer.reset_after))
+        for layer in stateful_layers(model)
+    )
 
 
 PREDICATES = {
@@ -260,6 +293,7 @@ PREDICATES = {
 
 # The model under check.
 
+
 class _Subject:
     """The user's model, what its input takes, and the copies the rules need."""
 
@@ -269,31 +303,41 @@ class _Subject:
         self.model, self.seed, self.custom_objects = model, seed, custom_objects
         self.layers = stateful_layers(model)
         if not self.layers:
-            raise ValueError(f"model: expected a model with at least one stateful recurrent layer (stateful=True); "
-                             f"{model.name!r} has none among its {len(model.layers)} layers")
+            raise ValueError(
+                f"model: expected a model with at least one stateful recurrent layer (stateful=True); "
+                f"{model.name!r} has none among its {len(model.layers)} layers"
+            )
         try:
             inputs = model.inputs
         except (AttributeError, ValueError):  # Keras 3 before 3.4: an unbuilt Sequential raises
             inputs = None
         if not inputs:
-            raise ValueError(f"model: expected a built model with a declared input (keras.Input); {model.name!r} "
-                             "has none")
+            raise ValueError(
+                f"model: expected a built model with a declared input (keras.Input); {model.name!r} has none"
+            )
         if len(inputs) != 1:
-            raise ValueError(f"model: expected one input (a batch of sequences), got {len(inputs)}; "
-                             "check_model draws one input per call")
+            raise ValueError(
+                f"model: expected one input (a batch of sequences), got {len(inputs)}; "
+                "check_model draws one input per call"
+            )
         if len(model.outputs) != 1:
-            raise ValueError(f"model: expected one output, got {len(model.outputs)}; check_model compares one "
-                             "output per call")
+            raise ValueError(
+                f"model: expected one output, got {len(model.outputs)}; check_model compares one output per call"
+            )
         shape = tuple(inputs[0].shape)
         self.batch = shape[0]
         if self.batch is None:
-            raise ValueError("model: a stateful layer needs a static batch size (one state row per sample); the "
-                             f"input's shape is {shape}: declare it with keras.Input(..., batch_size=B)")
+            raise ValueError(
+                "model: a stateful layer needs a static batch size (one state row per sample); the "
+                f"input's shape is {shape}: declare it with keras.Input(..., batch_size=B)"
+            )
         embeddings = [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.Embedding)]
         self.vocabulary = min((layer.input_dim for layer in embeddings), default=None)
         if len(shape) < 2 or (len(shape) == 2 and self.vocabulary is None):
-            raise ValueError(f"model: expected an input of sequences, (batch, time steps, features...), or "
-                             f"(batch, time steps) of integers into an Embedding; got shape {shape}")
+            raise ValueError(
+                f"model: expected an input of sequences, (batch, time steps, features...), or "
+                f"(batch, time steps) of integers into an Embedding; got shape {shape}"
+            )
         self.steps = shape[1] or STEPS
         self.time_free = shape[1] is None
         self.features = tuple(shape[2:])
@@ -302,8 +346,10 @@ class _Subject:
 
     def describe(self) -> str:
         layers = ", ".join(f"{layer.name} ({type(layer).__name__})" for layer in self.layers)
-        return (f"{self.model.name!r}: input {(self.batch, None if self.time_free else self.steps, *self.features)}, "
-                f"batch size {self.batch}, stateful {layers}")
+        return (
+            f"{self.model.name!r}: input {(self.batch, None if self.time_free else self.steps, *self.features)}, "
+            f"batch size {self.batch}, stateful {layers}"
+        )
 
     # inputs
 
@@ -350,8 +396,10 @@ class _Subject:
             try:
                 copy = type(self.model).from_config(self.model.get_config(), custom_objects=self.custom_objects)
             except Exception as error:  # noqa: BLE001
-                raise _NotApplicable(f"the model could not be copied from its config ({_short(error)}); "
-                                     "pass custom_objects for its own layers") from None
+                raise _NotApplicable(
+                    f"the model could not be copied from its config ({_short(error)}); "
+                    "pass custom_objects for its own layers"
+                ) from None
             copy.set_weights(self.model.get_weights())
             copy.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="mse")
             self._clone = copy
@@ -365,8 +413,10 @@ class _Subject:
                 self._whole = twin(self.model, self.custom_objects, free_time=True)
             except Exception as error:  # noqa: BLE001
                 if not self.time_free:
-                    raise _NotApplicable(f"no stateless twin could be made ({_short(error)}) and the model's "
-                                         "input has a fixed number of time steps") from None
+                    raise _NotApplicable(
+                        f"no stateless twin could be made ({_short(error)}) and the model's "
+                        "input has a fixed number of time steps"
+                    ) from None
                 self._whole = self.model
         return self._whole
 
@@ -389,15 +439,20 @@ def _close(got, expected) -> float | None:
 
 # The rules.
 
+
 def _carries_state(subject: _Subject, driver: str) -> str:
     *first, last = subject.chunks(4)
     probe = subject.draw(0, 99)
     if driver == "direct call":
         return _carried_by_direct_calls(subject, [*first, last], probe)
-    if driver == "fit" and any(_names(layer) & _TRAINING_CHANGES or getattr(layer, "dropout", 0)
-                               or getattr(layer, "recurrent_dropout", 0) for layer in subject.model._flatten_layers()):
-        raise _NotApplicable("a layer computes otherwise in training (dropout or batch statistics), so fit's "
-                             "batches cannot be held against direct calls")
+    if driver == "fit" and any(
+        _names(layer) & _TRAINING_CHANGES or getattr(layer, "dropout", 0) or getattr(layer, "recurrent_dropout", 0)
+        for layer in subject.model._flatten_layers()
+    ):
+        raise _NotApplicable(
+            "a layer computes otherwise in training (dropout or batch statistics), so fit's "
+            "batches cannot be held against direct calls"
+        )
     model = subject.model if driver in ("predict_on_batch", "predict") else subject.clone()
     epochs_of_last = 2 if driver == "fit" else 1
     subject.zero(model)
@@ -411,9 +466,11 @@ def _carries_state(subject: _Subject, driver: str) -> str:
     got = to_numpy(model(probe))
     difference = _close(got, expected)
     if difference is not None:
-        raise _Fail(f"after {len(first) + 1} batches through {driver}, a direct call on the next batch differs "
-                    f"from the one after the same batches fed by direct calls (max |diff| {difference:.3g})",
-                    difference)
+        raise _Fail(
+            f"after {len(first) + 1} batches through {driver}, a direct call on the next batch differs "
+            f"from the one after the same batches fed by direct calls (max |diff| {difference:.3g})",
+            difference,
+        )
     return f"{len(first) + epochs_of_last} batches through {driver} left the state that direct calls leave"
 
 
@@ -442,8 +499,11 @@ def _carried_by_direct_calls(subject: _Subject, chunks, probe) -> str:
     warm = to_numpy(subject.model(probe))
     moved = _close(warm, cold)
     if moved is None:
-        raise _Fail(f"after {len(chunks)} batches, the next batch's output equals its output from zero state: "
-                    "no state was carried", 0.0)
+        raise _Fail(
+            f"after {len(chunks)} batches, the next batch's output equals its output from zero state: "
+            "no state was carried",
+            0.0,
+        )
     if subject.batch == 1:
         return f"the state moved the next batch's output by up to {moved:.3g}"
     order = np.arange(subject.batch)[::-1]
@@ -451,8 +511,11 @@ def _carried_by_direct_calls(subject: _Subject, chunks, probe) -> str:
     subject.feed([chunk[order] for chunk in chunks])
     difference = _close(to_numpy(subject.model(probe[order])), warm[order])
     if difference is not None:
-        raise _Fail(f"with the rows of every batch reversed, the outputs are not the same rows reversed: a row's "
-                    f"state went to another row (max |diff| {difference:.3g})", difference)
+        raise _Fail(
+            f"with the rows of every batch reversed, the outputs are not the same rows reversed: a row's "
+            f"state went to another row (max |diff| {difference:.3g})",
+            difference,
+        )
     return f"the state moved the next batch's output by up to {moved:.3g}, row by row"
 
 
@@ -470,18 +533,24 @@ def _chunks_equal_whole(subject: _Subject) -> str:
     elif whole.shape == outputs[-1].shape and chunking == "continues":
         got, expected = outputs[-1], whole  # one output per sequence: the last chunk's
     else:
-        raise _NotApplicable(f"the outputs do not line up with time steps (whole sequences give {whole.shape}, "
-                             f"a chunk gives {outputs[-1].shape})")
+        raise _NotApplicable(
+            f"the outputs do not line up with time steps (whole sequences give {whole.shape}, "
+            f"a chunk gives {outputs[-1].shape})"
+        )
     difference = _close(got, expected)
     how = "the stateless twin" if subject.whole() is not subject.model else "the model itself, reset,"
     if difference is not None:
-        raise _Fail(f"fed in {len(chunks)} chunks the model differs from {how} on the whole sequences "
-                    f"(max |diff| {difference:.3g})", difference)
+        raise _Fail(
+            f"fed in {len(chunks)} chunks the model differs from {how} on the whole sequences "
+            f"(max |diff| {difference:.3g})",
+            difference,
+        )
     return f"{len(chunks)} chunks of {subject.steps} steps equal {how} on the whole sequences ({chunking})"
 
 
-def expected_when_chunked(forward: np.ndarray, backward: np.ndarray | None, lengths: list[int],
-                          chunking: str) -> np.ndarray:
+def expected_when_chunked(
+    forward: np.ndarray, backward: np.ndarray | None, lengths: list[int], chunking: str
+) -> np.ndarray:
     """What a stateful model fed chunks of ``lengths`` steps returns, joined in time, from what it returns
     on the whole sequences from zero state: ``forward`` (the chunks in order) and ``backward`` (the chunks
     in reverse order). ``chunking``: ``"continues"`` (the chunks continue one another), ``"backwards"`` (a
@@ -503,25 +572,39 @@ def _names(layer) -> set[str]:
 
 def _chunking(model) -> str:
     """What the model fed in chunks must equal (``expected_when_chunked``), or not applicable."""
-    inside_rnns = {id(inner) for layer in model._flatten_layers() if isinstance(layer, keras.layers.RNN)
-                   for inner in layer._flatten_layers(include_self=False)}
+    inside_rnns = {
+        id(inner)
+        for layer in model._flatten_layers()
+        if isinstance(layer, keras.layers.RNN)
+        for inner in layer._flatten_layers(include_self=False)
+    }
     for layer in model._flatten_layers(include_self=False):
         if id(layer) in inside_rnns:
             continue
         if _names(layer) & _TIME_MIXING:
-            raise _NotApplicable(f"layer {layer.name!r} ({type(layer).__name__}) mixes time steps, so chunks "
-                                 "cannot compute what whole sequences do")
+            raise _NotApplicable(
+                f"layer {layer.name!r} ({type(layer).__name__}) mixes time steps, so chunks "
+                "cannot compute what whole sequences do"
+            )
         if isinstance(layer, keras.layers.RNN) and not layer.stateful:
-            raise _NotApplicable(f"layer {layer.name!r} ({type(layer).__name__}) is a stateless recurrent layer: "
-                                 "it starts every chunk from zeros")
+            raise _NotApplicable(
+                f"layer {layer.name!r} ({type(layer).__name__}) is a stateless recurrent layer: "
+                "it starts every chunk from zeros"
+            )
     layers = stateful_layers(model)
     wrappers = [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.Bidirectional)]
     if wrappers:
-        if len(wrappers) == 1 and len(layers) == 2 and model.layers[-1] is wrappers[0] \
-                and wrappers[0].merge_mode == "concat":
+        if (
+            len(wrappers) == 1
+            and len(layers) == 2
+            and model.layers[-1] is wrappers[0]
+            and wrappers[0].merge_mode == "concat"
+        ):
             return "bidirectional"
-        raise _NotApplicable("a Bidirectional layer that is not the model's only recurrent layer and its last "
-                             "(with merge_mode='concat'): no yardstick for its chunks")
+        raise _NotApplicable(
+            "a Bidirectional layer that is not the model's only recurrent layer and its last "
+            "(with merge_mode='concat'): no yardstick for its chunks"
+        )
     if any(layer.go_backwards for layer in layers):
         if len(layers) == 1:
             return "backwards"
@@ -543,8 +626,11 @@ def _rows_independent(subject: _Subject) -> str:
     for k, (old, new) in enumerate(zip(before, after, strict=True)):
         difference = _close(new[1:], old[1:])
         if difference is not None:
-            raise _Fail(f"changing row 0 changed the other rows' outputs in batch {k + 1} (max |diff| "
-                        f"{difference:.3g}): rows share state", difference)
+            raise _Fail(
+                f"changing row 0 changed the other rows' outputs in batch {k + 1} (max |diff| "
+                f"{difference:.3g}): rows share state",
+                difference,
+            )
     return f"changing row 0 of {len(chunks)} batches left rows 1 to {subject.batch - 1} as they were"
 
 
@@ -562,12 +648,18 @@ def _reset(subject: _Subject, how: str) -> str:
         subject.model.reset_states()
     left = [float(np.max(np.abs(state))) for state in subject.states()]
     if any(left):
-        raise _Fail(f"after {how}, {sum(map(bool, left))} of {len(left)} state variables are not zeros "
-                    f"(max |value| {max(left):.3g})", max(left))
+        raise _Fail(
+            f"after {how}, {sum(map(bool, left))} of {len(left)} state variables are not zeros "
+            f"(max |value| {max(left):.3g})",
+            max(left),
+        )
     difference = _close(to_numpy(subject.model(probe)), cold)
     if difference is not None:
-        raise _Fail(f"after {how}, the next batch's output differs from its output from zero state "
-                    f"(max |diff| {difference:.3g})", difference)
+        raise _Fail(
+            f"after {how}, the next batch's output differs from its output from zero state "
+            f"(max |diff| {difference:.3g})",
+            difference,
+        )
     return f"{len(left)} state variables zeros, and the next batch's output as from a fresh start"
 
 
@@ -580,8 +672,9 @@ def _refuses(subject: _Subject, other: str) -> str:
         out = to_numpy(subject.clone()(x))
     except Exception as error:  # noqa: BLE001 - any refusal: which one is reported
         return f"refused with {_qualname(type(error))}"
-    raise _Fail(f"a batch of {rows} rows (built for {subject.batch}) ran without an error and returned "
-                f"{out.shape[0]} rows")
+    raise _Fail(
+        f"a batch of {rows} rows (built for {subject.batch}) ran without an error and returned {out.shape[0]} rows"
+    )
 
 
 def _saved_and_loaded(subject: _Subject) -> str:
@@ -592,8 +685,10 @@ def _saved_and_loaded(subject: _Subject) -> str:
         path = Path(tmp) / "model.keras"
         subject.model.save(path)
         loaded = keras.models.load_model(path, custom_objects=subject.custom_objects, compile=False)
-    weights = max((float(np.max(np.abs(a - b))) for a, b in
-                   zip(loaded.get_weights(), subject.model.get_weights(), strict=True)), default=0.0)
+    weights = max(
+        (float(np.max(np.abs(a - b))) for a, b in zip(loaded.get_weights(), subject.model.get_weights(), strict=True)),
+        default=0.0,
+    )
     if weights:
         raise _Fail(f"the loaded copy's weights differ from the model's (max |diff| {weights:.3g})", weights)
     states = subject.states(loaded)
@@ -607,31 +702,67 @@ def _saved_and_loaded(subject: _Subject) -> str:
 
 
 def _rules() -> dict[str, Rule]:
-    rules = [Rule(f"carries-state[{driver}]",
-                  f"Row i of a batch hands its state to row i of the next batch through {driver}, and Keras "
-                  "does not reset it by itself.",
-                  lambda subject, driver=driver: _carries_state(subject, driver), driver)
-             for driver in DRIVERS]
-    rules.append(Rule("chunks-equal-whole",
-                      "Fed its sequences in consecutive chunks, the model computes what its stateless twin "
-                      "computes on the whole sequences.", _chunks_equal_whole, "direct call"))
-    rules.append(Rule("rows-independent", "The rows of a batch share no state: changing one row's input "
-                      "changes no other row's output.", _rows_independent, "direct call"))
-    rules += [Rule(f"reset-zeroes[{how}]", f"{how} returns every state to zeros, and the outputs repeat.",
-                   lambda subject, how=how: _reset(subject, how)) for how in RESETS]
-    rules += [Rule(f"refuses-other-batch-size[{other}]",
-                   {"fewer rows": "A batch of one row, fewer than the batch size the model was built for, is "
-                                  "refused, not silently run.",
-                    "more rows": "A batch of one row more than the batch size the model was built for is "
-                                 "refused, not silently run."}[other],
-                   lambda subject, other=other: _refuses(subject, other), "direct call") for other in OTHER_SIZES]
-    rules.append(Rule("saved-and-loaded", "A copy saved as .keras and loaded back has the same weights; which "
-                      "state it starts from is reported.", _saved_and_loaded, info=True))
+    rules = [
+        Rule(
+            f"carries-state[{driver}]",
+            f"Row i of a batch hands its state to row i of the next batch through {driver}, and Keras "
+            "does not reset it by itself.",
+            lambda subject, driver=driver: _carries_state(subject, driver),
+            driver,
+        )
+        for driver in DRIVERS
+    ]
+    rules.append(
+        Rule(
+            "chunks-equal-whole",
+            "Fed its sequences in consecutive chunks, the model computes what its stateless twin "
+            "computes on the whole sequences.",
+            _chunks_equal_whole,
+            "direct call",
+        )
+    )
+    rules.append(
+        Rule(
+            "rows-independent",
+            "The rows of a batch share no state: changing one row's input changes no other row's output.",
+            _rows_independent,
+            "direct call",
+        )
+    )
+    rules += [
+        Rule(
+            f"reset-zeroes[{how}]",
+            f"{how} returns every state to zeros, and the outputs repeat.",
+            lambda subject, how=how: _reset(subject, how),
+        )
+        for how in RESETS
+    ]
+    rules += [
+        Rule(
+            f"refuses-other-batch-size[{other}]",
+            {
+                "fewer rows": "A batch of one row, fewer than the batch size the model was built for, is "
+                "refused, not silently run.",
+                "more rows": "A batch of one row more than the batch size the model was built for is "
+                "refused, not silently run.",
+            }[other],
+            lambda subject, other=other: _refuses(subject, other),
+            "direct call",
+        )
+        for other in OTHER_SIZES
+    ]
+    rules.append(
+        Rule(
+            "saved-and-loaded",
+            "A copy saved as .keras and loaded back has the same weights; which state it starts from is reported.",
+            _saved_and_loaded,
+            info=True,
+        )
+    )
     return {rule.id: rule for rule in rules}
 
 
 RULES: dict[str, Rule] = _rules()
-
 
 
 # Before and after an upgrade: a record of what the model computes, and a comparison with it.
@@ -686,22 +817,29 @@ def compare_with_record(model, record: dict, report: Report, *, custom_objects: 
     (one line each, with the largest difference). Raises ``ValueError`` if the record is not one, or was
     made from another model."""
     if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
-        raise ValueError(f"record: expected a record written by `statefulness check --record` "
-                         f"(format {RECORD_FORMAT!r})")
+        raise ValueError(
+            f"record: expected a record written by `statefulness check --record` (format {RECORD_FORMAT!r})"
+        )
     subject = _Subject(model, record["seed"], custom_objects)
     here = _signature(subject)
     for key, value in record["model"].items():
         if key != "name" and here.get(key) != value:
             raise ValueError(f"record: made from another model: its {key} was {value}, this model's is {here.get(key)}")
-    changes = [f"{rule}: {before} -> {report.verdicts.get(rule, 'not run')}"
-               for rule, before in record["verdicts"].items() if report.verdicts.get(rule, before) != before]
+    changes = [
+        f"{rule}: {before} -> {report.verdicts.get(rule, 'not run')}"
+        for rule, before in record["verdicts"].items()
+        if report.verdicts.get(rule, before) != before
+    ]
     chunks = [np.asarray(chunk, subject.dtype) for chunk in record["inputs"]]
     outputs, states = _outputs_and_states(subject, chunks)
-    pairs = [(f"output of batch {k + 1}", a, b)
-             for k, (a, b) in enumerate(zip(outputs, record["outputs"], strict=True))]
+    pairs = [
+        (f"output of batch {k + 1}", a, b) for k, (a, b) in enumerate(zip(outputs, record["outputs"], strict=True))
+    ]
     if len(states) == len(record["states"]):
-        pairs += [(f"state {k + 1} after the batches", a, b)
-                  for k, (a, b) in enumerate(zip(states, record["states"], strict=True))]
+        pairs += [
+            (f"state {k + 1} after the batches", a, b)
+            for k, (a, b) in enumerate(zip(states, record["states"], strict=True))
+        ]
     else:
         changes.append(f"state variables: {len(record['states'])} -> {len(states)}")
     for what, now, then in pairs:
@@ -709,11 +847,15 @@ def compare_with_record(model, record: dict, report: Report, *, custom_objects: 
         if now.shape != then.shape:
             changes.append(f"{what}: shape {list(then.shape)} -> {list(now.shape)}")
         elif not np.allclose(now, then, **RECORD_TOLERANCE):
-            changes.append(f"{what}: max |diff| {float(np.max(np.abs(now - then))):.3g} (tolerance rtol "
-                           f"{RECORD_TOLERANCE['rtol']}, atol {RECORD_TOLERANCE['atol']})")
+            changes.append(
+                f"{what}: max |diff| {float(np.max(np.abs(now - then))):.3g} (tolerance rtol "
+                f"{RECORD_TOLERANCE['rtol']}, atol {RECORD_TOLERANCE['atol']})"
+            )
     return changes
 
+
 # Built-in models for ``statefulness check --example NAME``.
+
 
 def _tutorial():
     """The tutorial's stateful model: one letter per batch of one, an LSTM of 32 and a softmax over 26."""

@@ -71,11 +71,17 @@ def figures(outcome) -> dict:
     from .experiments import RECIPES
 
     extras = outcome.extras
-    tier = {"epochs": outcome.epochs, "tier": "full" if outcome.epochs >= RECIPES[outcome.experiment].epochs else "default"}
+    tier = {
+        "epochs": outcome.epochs,
+        "tier": "full" if outcome.epochs >= RECIPES[outcome.experiment].epochs else "default",
+    }
     right = [p for p, a in outcome.predictions.items() if a == ALPHABET[ALPHABET.index(p[-1]) + 1]]
     if outcome.experiment == "split_sequence":
-        return tier | {f"{variant}_{where}": round(value, 6) for variant, result in extras.items()
-                       for where, value in result.items()}
+        return tier | {
+            f"{variant}_{where}": round(value, 6)
+            for variant, result in extras.items()
+            for where, value in result.items()
+        }
     out = tier | {
         "accuracy": round(outcome.accuracy, 6),
         "patterns_right": len(right),
@@ -102,7 +108,8 @@ def _pct(f: dict) -> str:
 
 CLAIMS: list[Claim] = [
     Claim(
-        "one_char_does_not_learn", "one_char",
+        "one_char_does_not_learn",
+        "one_char",
         "A stateless LSTM given one letter at a time does not learn the whole alphabet.",
         tutorial="84.00 % (poor; 'the LSTM units do not have any context')",
         threshold_text="accuracy < 1.0",
@@ -110,7 +117,8 @@ CLAIMS: list[Claim] = [
         test=lambda f: f["accuracy"] < LEARNT,
     ),
     Claim(
-        "window_features_does_not_learn", "window_features",
+        "window_features_does_not_learn",
+        "window_features",
         "Three letters as three features of one time step still do not learn it all.",
         tutorial="86.96 % (82.61 % in a public reproduction): 'a small lift that may or may not be real'",
         threshold_text="accuracy < 1.0",
@@ -118,7 +126,8 @@ CLAIMS: list[Claim] = [
         test=lambda f: f["accuracy"] < LEARNT,
     ),
     Claim(
-        "window_timesteps_learns", "window_timesteps",
+        "window_timesteps_learns",
+        "window_timesteps",
         "Three letters as three time steps of one feature learn the patterns (all 23, or 22 for some seeds).",
         tutorial="100 % ('learns the problem perfectly')",
         threshold_text=f"accuracy >= {WINDOW_TIMESTEPS_MIN_ACCURACY}",
@@ -126,7 +135,8 @@ CLAIMS: list[Claim] = [
         test=lambda f: f["accuracy"] >= WINDOW_TIMESTEPS_MIN_ACCURACY,
     ),
     Claim(
-        "within_batch_learns", "within_batch",
+        "within_batch_learns",
+        "within_batch",
         "All 25 patterns in one ordered batch: 100 % on the training patterns and on patterns drawn at random.",
         tutorial="100 % on the training patterns and on 20 random patterns",
         threshold_text="accuracy == 1.0 and 20/20 random patterns",
@@ -134,7 +144,8 @@ CLAIMS: list[Claim] = [
         test=lambda f: f["accuracy"] >= LEARNT and f["random_right"] == f["random"],
     ),
     Claim(
-        "stateful_learns", "stateful",
+        "stateful_learns",
+        "stateful",
         "The stateful one-letter model, reset every epoch, learns the alphabet.",
         tutorial="100 %",
         threshold_text="accuracy == 1.0",
@@ -142,7 +153,8 @@ CLAIMS: list[Claim] = [
         test=lambda f: f["accuracy"] >= LEARNT,
     ),
     Claim(
-        "stateful_generates_the_alphabet_from_A", "stateful",
+        "stateful_generates_the_alphabet_from_A",
+        "stateful",
         "Reset and seeded with 'A', the stateful model generates B to Z.",
         tutorial="A -> B ... Y -> Z",
         threshold_text="generated == 'BCD...Z'",
@@ -150,7 +162,8 @@ CLAIMS: list[Claim] = [
         test=lambda f: f["from_A"] == ALPHABET[1:],
     ),
     Claim(
-        "stateful_cold_start_at_K_goes_wrong", "stateful",
+        "stateful_cold_start_at_K_goes_wrong",
+        "stateful",
         "Seeded cold with 'K', the stateful model does not go on with 'L'.",
         tutorial="K -> B, then on through the alphabet",
         threshold_text="first letter after a cold 'K' != 'L'",
@@ -158,7 +171,8 @@ CLAIMS: list[Claim] = [
         test=lambda f: f["cold_K"][0] != "L",
     ),
     Claim(
-        "stateful_warmed_up_predicts_L_after_K", "stateful",
+        "stateful_warmed_up_predicts_L_after_K",
+        "stateful",
         "Warmed up on A to J first, the stateful model predicts 'L' after 'K'.",
         tutorial="'the state of the network would need to be warmed up' (not run)",
         threshold_text="prediction after A..J, K == 'L'",
@@ -166,7 +180,8 @@ CLAIMS: list[Claim] = [
         test=lambda f: f["warm_K"] == "L",
     ),
     Claim(
-        "variable_length_learns", "variable_length",
+        "variable_length_learns",
+        "variable_length",
         "Random runs of 1 to 5 letters, pre-padded: high accuracy on the training draws.",
         tutorial="98.40 % (the tutorial's run was interrupted; figure from a reproduction)",
         threshold_text=_tiers(VARIABLE_LENGTH_MIN_ACCURACY, "accuracy >= {}"),
@@ -174,16 +189,22 @@ CLAIMS: list[Claim] = [
         test=lambda f: f["accuracy"] >= VARIABLE_LENGTH_MIN_ACCURACY[f["tier"]],
     ),
     Claim(
-        "variable_length_generalises", "variable_length",
+        "variable_length_generalises",
+        "variable_length",
         "The variable-length model answers most runs of 1 to 5 letters, whether drawn for training or not.",
-        tutorial="'a model that can be given arbitrary letters or subsequences of letters' (111 of 115 in a reproduction)",
+        tutorial=(
+            "'a model that can be given arbitrary letters or subsequences of letters' (111 of 115 in a reproduction)"
+        ),
         threshold_text=_tiers(VARIABLE_LENGTH_MIN_SUBSEQUENCES, "share of the 115 runs right >= {}"),
-        observe=lambda f: (f"{f['subsequences_right']}/{f['subsequences']} runs right, "
-                           f"{f['unseen_right']}/{f['unseen']} never drawn; wrong: {f['wrong'] or '-'}"),
+        observe=lambda f: (
+            f"{f['subsequences_right']}/{f['subsequences']} runs right, "
+            f"{f['unseen_right']}/{f['unseen']} never drawn; wrong: {f['wrong'] or '-'}"
+        ),
         test=lambda f: f["subsequences_right"] >= VARIABLE_LENGTH_MIN_SUBSEQUENCES[f["tier"]] * f["subsequences"],
     ),
     Claim(
-        "variable_length_is_not_right_on_every_run", "variable_length",
+        "variable_length_is_not_right_on_every_run",
+        "variable_length",
         "But not all of them: it misses some single letters, and 'Y' alone, the one run the tutorial's draw "
         "never produces.",
         tutorial="(not claimed by the tutorial; the claim 'correct on all 115 runs' is refuted)",
@@ -192,15 +213,19 @@ CLAIMS: list[Claim] = [
         test=lambda f: f["subsequences_right"] < f["subsequences"] and f["unseen_right"] < f["unseen"],
     ),
     Claim(
-        "split_stateless_is_at_chance", "split_sequence",
+        "split_stateless_is_at_chance",
+        "split_sequence",
         "Pieces of split sequences: a stateless LSTM answers the pieces after the first at chance.",
         tutorial="'No it's not possible unless you go for the stateful LSTM' (Q&A)",
         threshold_text=f"accuracy on later pieces <= {SPLIT_CHANCE_MAX} (chance 0.5)",
-        observe=lambda f: f"later pieces {100 * f['stateless_later_pieces']:.1f} %, first {100 * f['stateless_first_piece']:.1f} %",
+        observe=lambda f: (
+            f"later pieces {100 * f['stateless_later_pieces']:.1f} %, first {100 * f['stateless_first_piece']:.1f} %"
+        ),
         test=lambda f: f["stateless_later_pieces"] <= SPLIT_CHANCE_MAX,
     ),
     Claim(
-        "split_stateful_learns", "split_sequence",
+        "split_stateful_learns",
+        "split_sequence",
         "A stateful LSTM fed the stateful layout, in order, reset after each sequence, learns it.",
         tutorial="the stateful mode finds dependencies between the pieces (Q&A)",
         threshold_text=f"accuracy on later pieces >= {SPLIT_LEARNT_MIN}",
@@ -208,20 +233,25 @@ CLAIMS: list[Claim] = [
         test=lambda f: f["stateful_later_pieces"] >= SPLIT_LEARNT_MIN,
     ),
     Claim(
-        "split_shuffled_does_not_learn", "split_sequence",
+        "split_shuffled_does_not_learn",
+        "split_sequence",
         "The same stateful model trained with shuffling on (Keras's default) does not learn it.",
         tutorial="'By default, Keras shuffles ... the dependencies between Xi and Xi+1 are lost' (Q&A)",
         threshold_text=f"accuracy on later pieces <= {SPLIT_CHANCE_MAX}",
         observe=lambda f: f"later pieces {100 * f['stateful_shuffled_later_pieces']:.1f} %",
         test=lambda f: f["stateful_shuffled_later_pieces"] <= SPLIT_CHANCE_MAX,
-    ),    Claim(
-        "split_without_resets_does_worse", "split_sequence",
+    ),
+    Claim(
+        "split_without_resets_does_worse",
+        "split_sequence",
         "Trained without resets between sequences, the stateful model does measurably worse on later pieces.",
         tutorial="reset at the end of each sequence (tutorial: 'at the end of the epoch, which is also the end "
-                 "of the training sequence')",
+        "of the training sequence')",
         threshold_text=f"later pieces: no reset <= reset - {SPLIT_NO_RESET_GAP}",
-        observe=lambda f: (f"later pieces {100 * f['stateful_no_reset_later_pieces']:.1f} % "
-                           f"(with resets {100 * f['stateful_later_pieces']:.1f} %)"),
+        observe=lambda f: (
+            f"later pieces {100 * f['stateful_no_reset_later_pieces']:.1f} % "
+            f"(with resets {100 * f['stateful_later_pieces']:.1f} %)"
+        ),
         test=lambda f: f["stateful_no_reset_later_pieces"] <= f["stateful_later_pieces"] - SPLIT_NO_RESET_GAP,
     ),
 ]

@@ -30,7 +30,13 @@ def _seed(text: str) -> int:
 
 
 EXPERIMENTS = (
-    "one_char", "window_features", "window_timesteps", "within_batch", "stateful", "variable_length", "split_sequence",
+    "one_char",
+    "window_features",
+    "window_timesteps",
+    "within_batch",
+    "stateful",
+    "variable_length",
+    "split_sequence",
 )
 """The recipes of ``experiments.py`` (checked equal there), named here so that ``--help``, ``matrix`` and
 ``spec-doc`` do not load Keras."""
@@ -44,54 +50,100 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="train the tutorial's experiments and judge its claims")
-    run.add_argument("experiments", nargs="*", metavar="EXPERIMENT",
-                     help=f"any of {', '.join(EXPERIMENTS)} (default: all)")
-    run.add_argument("--seed", type=_seed, action="append", dest="seeds", metavar="N",
-                     help="seed of a run; repeat for several (default: 7, the tutorial's)")
-    run.add_argument("--full", action="store_true",
-                     help="the tutorial's full schedules (default: the spec's default tier, which shortens "
-                          "variable_length to 100 of 500 epochs)")
+    run.add_argument(
+        "experiments", nargs="*", metavar="EXPERIMENT", help=f"any of {', '.join(EXPERIMENTS)} (default: all)"
+    )
+    run.add_argument(
+        "--seed",
+        type=_seed,
+        action="append",
+        dest="seeds",
+        metavar="N",
+        help="seed of a run; repeat for several (default: 7, the tutorial's)",
+    )
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="the tutorial's full schedules (default: the spec's default tier, which shortens "
+        "variable_length to 100 of 500 epochs)",
+    )
     run.add_argument("--json", type=Path, metavar="PATH", help="write outcomes and verdicts as JSON")
-    run.add_argument("--report", type=Path, metavar="DIR",
-                     help="write a Markdown report with a learning-curve plot per experiment")
-    run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                     help="show a progress bar per experiment (default: when stderr is a terminal)")
+    run.add_argument(
+        "--report", type=Path, metavar="DIR", help="write a Markdown report with a learning-curve plot per experiment"
+    )
+    run.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar per experiment (default: when stderr is a terminal)",
+    )
 
-    check = sub.add_parser("check", help="run the spec's state rules on your own saved stateful model",
-                           description="Run the spec's state rules on a saved stateful Keras model (or a built-in "
-                           "one) and print a verdict per rule. Exit 0 when every rule passes (not applicable "
-                           "and info are fine), 1 when one fails, errs or shows a known deviation (see "
-                           "--allow-known), or when --against finds a change; 2 on bad input.")
+    check = sub.add_parser(
+        "check",
+        help="run the spec's state rules on your own saved stateful model",
+        description="Run the spec's state rules on a saved stateful Keras model (or a built-in "
+        "one) and print a verdict per rule. Exit 0 when every rule passes (not applicable "
+        "and info are fine), 1 when one fails, errs or shows a known deviation (see "
+        "--allow-known), or when --against finds a change; 2 on bad input.",
+    )
     check.add_argument("model", nargs="?", type=Path, metavar="MODEL", help="a saved model (.keras, or .h5 on Keras 2)")
     check.add_argument("--example", choices=CHECK_EXAMPLES, help="check a built-in model instead of MODEL")
-    check.add_argument("--rules", nargs="+", metavar="RULE", help="only these rules, or families of rules "
-                       "(carries-state, chunks-equal-whole, rows-independent, reset-zeroes, "
-                       "refuses-other-batch-size, saved-and-loaded)")
+    check.add_argument(
+        "--rules",
+        nargs="+",
+        metavar="RULE",
+        help="only these rules, or families of rules "
+        "(carries-state, chunks-equal-whole, rows-independent, reset-zeroes, "
+        "refuses-other-batch-size, saved-and-loaded)",
+    )
     check.add_argument("--seed", type=_seed, default=0, metavar="N", help="seed of the drawn inputs (default: 0)")
-    check.add_argument("--custom-objects", metavar="MODULE",
-                       help="a module (name or .py path) with your model's own layers: its CUSTOM_OBJECTS dict, "
-                            "else every Keras layer class it defines")
-    check.add_argument("--allow-known", action="store_true",
-                       help="exit 0 even where a rule shows a known deviation of this Keras")
+    check.add_argument(
+        "--custom-objects",
+        metavar="MODULE",
+        help="a module (name or .py path) with your model's own layers: its CUSTOM_OBJECTS dict, "
+        "else every Keras layer class it defines",
+    )
+    check.add_argument(
+        "--allow-known", action="store_true", help="exit 0 even where a rule shows a known deviation of this Keras"
+    )
     check.add_argument("--json", type=Path, metavar="PATH", help="write the report as JSON")
     before_after = check.add_mutually_exclusive_group()
-    before_after.add_argument("--record", type=Path, metavar="FILE",
-                              help="store the verdicts, and the outputs and states on drawn inputs, for --against")
-    before_after.add_argument("--against", type=Path, metavar="FILE",
-                              help="compare with a record made by --record (e.g. before an upgrade)")
+    before_after.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="store the verdicts, and the outputs and states on drawn inputs, for --against",
+    )
+    before_after.add_argument(
+        "--against", type=Path, metavar="FILE", help="compare with a record made by --record (e.g. before an upgrade)"
+    )
 
     matrix = sub.add_parser("matrix", help="a table of claims by environment, from claims reports")
-    matrix.add_argument("reports", nargs="+", type=Path, metavar="REPORT",
-                        help="claims reports written by `pytest --claims-report`")
-    matrix.add_argument("--compare", action="store_true",
-                        help="with two reports: only the claims whose verdict changed between them")
+    matrix.add_argument(
+        "reports", nargs="+", type=Path, metavar="REPORT", help="claims reports written by `pytest --claims-report`"
+    )
+    matrix.add_argument(
+        "--compare", action="store_true", help="with two reports: only the claims whose verdict changed between them"
+    )
     matrix.add_argument("--output", type=Path, metavar="PATH", help="write the Markdown there too")
-    matrix.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True,
-                        help="show the observed figures beside each verdict (default: yes)")
-    matrix.add_argument("--select", action="append", metavar="TEXT",
-                        help="only the claims whose id contains TEXT (repeatable: any of them)")
-    matrix.add_argument("--deviations", action=argparse.BooleanOptionalAction, default=True,
-                        help="list the known deviations met, with their diagnoses, below the table (default: yes)")
+    matrix.add_argument(
+        "--figures",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="show the observed figures beside each verdict (default: yes)",
+    )
+    matrix.add_argument(
+        "--select",
+        action="append",
+        metavar="TEXT",
+        help="only the claims whose id contains TEXT (repeatable: any of them)",
+    )
+    matrix.add_argument(
+        "--deviations",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="list the known deviations met, with their diagnoses, below the table (default: yes)",
+    )
     doc = sub.add_parser("spec-doc", help="render a claims report as a Markdown document, chapter by chapter")
     doc.add_argument("report", type=Path, metavar="REPORT", help="a claims report of the spec (pytest --claims-report)")
     doc.add_argument("--output", type=Path, metavar="PATH", help="write the Markdown there (default: stdout)")
@@ -173,15 +225,21 @@ def _check(args) -> int:
     except ValueError as error:
         return _usage(f"--against: {args.against} is not JSON: {error}")
     try:
-        report = check_model(model, rules=args.rules, seed=record["seed"] if isinstance(record, dict) and
-                             "seed" in record else args.seed, custom_objects=custom)
+        report = check_model(
+            model,
+            rules=args.rules,
+            seed=record["seed"] if isinstance(record, dict) and "seed" in record else args.seed,
+            custom_objects=custom,
+        )
         changes = compare_with_record(model, record, report, custom_objects=custom) if args.against else []
     except (TypeError, ValueError) as error:
         return _usage(str(error))
     print(report.table())
     if args.against:
-        print(f"\nagainst {args.against} (recorded with Keras {record['environment']['keras']}, backend "
-              f"{record['environment']['backend']}): " + ("no change" if not changes else f"{len(changes)} changed"))
+        print(
+            f"\nagainst {args.against} (recorded with Keras {record['environment']['keras']}, backend "
+            f"{record['environment']['backend']}): " + ("no change" if not changes else f"{len(changes)} changed")
+        )
         for change in changes:
             print(f"  {change}")
     if args.json:
@@ -213,8 +271,11 @@ def _custom_objects(module: str) -> dict:
             raise ImportError(f"--custom-objects: cannot import {module!r}: {error}") from None
     found = getattr(loaded, "CUSTOM_OBJECTS", None)
     if found is None:
-        found = {name: obj for name, obj in vars(loaded).items() if isinstance(obj, type)
-                 and issubclass(obj, keras.layers.Layer) and obj.__module__ == loaded.__name__}
+        found = {
+            name: obj
+            for name, obj in vars(loaded).items()
+            if isinstance(obj, type) and issubclass(obj, keras.layers.Layer) and obj.__module__ == loaded.__name__
+        }
     if not isinstance(found, dict) or not found:
         raise ValueError(f"--custom-objects: {module} has no CUSTOM_OBJECTS dict and defines no Keras layer")
     return found
@@ -234,8 +295,11 @@ def _matrix(args) -> int:
             report["claims"] = [c for c in report["claims"] if any(t in c["claim"] for t in args.select)]
         if not any(report["claims"] for report in reports):
             return _usage(f"--select: no claim contains any of {', '.join(map(repr, args.select))}")
-    text = compare(*reports) if args.compare else matrix_markdown(
-        reports, figures=args.figures, deviations=args.deviations)
+    text = (
+        compare(*reports)
+        if args.compare
+        else matrix_markdown(reports, figures=args.figures, deviations=args.deviations)
+    )
     print(text)
     if args.output:
         args.output.write_text(text + "\n")

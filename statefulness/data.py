@@ -69,9 +69,7 @@ class Dataset:
         """The most probable letter of each row of model output, as one string."""
         probabilities = np.asarray(probabilities)
         if probabilities.ndim != 2 or probabilities.shape[1] != self.n_classes:
-            raise ValueError(
-                f"probabilities: expected shape (rows, {self.n_classes}), got {probabilities.shape}"
-            )
+            raise ValueError(f"probabilities: expected shape (rows, {self.n_classes}), got {probabilities.shape}")
         return "".join(self.alphabet[i] for i in probabilities.argmax(axis=1))
 
     def next_letter(self, letter: str) -> str:
@@ -86,13 +84,13 @@ class Dataset:
             raise TypeError(f"pattern: expected a string of letters, got {type(text).__name__}")
         unknown = sorted(set(text) - set(self.alphabet))
         if unknown:
-            raise ValueError(f"pattern {text!r}: letters {''.join(unknown)!r} are not in the alphabet {self.alphabet!r}")
+            raise ValueError(
+                f"pattern {text!r}: letters {''.join(unknown)!r} are not in the alphabet {self.alphabet!r}"
+            )
         variable = self.framing == "variable_length"
         if (variable and not 1 <= len(text) <= self.length) or (not variable and len(text) != self.length):
             expected = f"1 to {self.length}" if variable else f"exactly {self.length}"
-            raise ValueError(
-                f"pattern {text!r}: the {self.framing} framing takes {expected} letters, got {len(text)}"
-            )
+            raise ValueError(f"pattern {text!r}: the {self.framing} framing takes {expected} letters, got {len(text)}")
         return [self.alphabet.index(c) for c in text]
 
 

@@ -48,25 +48,82 @@ class Recipe:
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in [
-        Recipe("one_char", "Naive LSTM for Learning One-Char to One-Char Mapping",
-               "one_char", units=32, epochs=500, batch_size=1, shuffle=True, quick_epochs=0),
-        Recipe("window_features", "Naive LSTM for a Three-Char Feature Window to One-Char Mapping",
-               "window_features", units=32, epochs=500, batch_size=1, shuffle=True, quick_epochs=0),
-        Recipe("window_timesteps", "Naive LSTM for a Three-Char Time Step Window to One-Char Mapping",
-               "window_timesteps", units=32, epochs=500, batch_size=1, shuffle=True, quick_epochs=0),
-        Recipe("within_batch", "LSTM State Within A Batch",
-               "one_char", units=16, epochs=5000, batch_size=25, shuffle=False, log_every=50, quick_epochs=0),
-        Recipe("stateful", "Stateful LSTM for a One-Char to One-Char Mapping",
-               "one_char", units=16, epochs=300, batch_size=1, shuffle=False, stateful=True, reset="epoch",
-               quick_epochs=0),
-        Recipe("variable_length", "LSTM with Variable-Length Input to One-Char Output",
-               "variable_length", units=32, epochs=500, batch_size=1, shuffle=True, quick_epochs=100),
-        Recipe("split_sequence", "Q&A: dependencies between the pieces of a split sequence",
-               "split_sequence", units=16, epochs=SPLIT["epochs"], batch_size=SPLIT["batch_size"], shuffle=False,
-               stateful=True, reset="sequence"),
+        Recipe(
+            "one_char",
+            "Naive LSTM for Learning One-Char to One-Char Mapping",
+            "one_char",
+            units=32,
+            epochs=500,
+            batch_size=1,
+            shuffle=True,
+            quick_epochs=0,
+        ),
+        Recipe(
+            "window_features",
+            "Naive LSTM for a Three-Char Feature Window to One-Char Mapping",
+            "window_features",
+            units=32,
+            epochs=500,
+            batch_size=1,
+            shuffle=True,
+            quick_epochs=0,
+        ),
+        Recipe(
+            "window_timesteps",
+            "Naive LSTM for a Three-Char Time Step Window to One-Char Mapping",
+            "window_timesteps",
+            units=32,
+            epochs=500,
+            batch_size=1,
+            shuffle=True,
+            quick_epochs=0,
+        ),
+        Recipe(
+            "within_batch",
+            "LSTM State Within A Batch",
+            "one_char",
+            units=16,
+            epochs=5000,
+            batch_size=25,
+            shuffle=False,
+            log_every=50,
+            quick_epochs=0,
+        ),
+        Recipe(
+            "stateful",
+            "Stateful LSTM for a One-Char to One-Char Mapping",
+            "one_char",
+            units=16,
+            epochs=300,
+            batch_size=1,
+            shuffle=False,
+            stateful=True,
+            reset="epoch",
+            quick_epochs=0,
+        ),
+        Recipe(
+            "variable_length",
+            "LSTM with Variable-Length Input to One-Char Output",
+            "variable_length",
+            units=32,
+            epochs=500,
+            batch_size=1,
+            shuffle=True,
+            quick_epochs=100,
+        ),
+        Recipe(
+            "split_sequence",
+            "Q&A: dependencies between the pieces of a split sequence",
+            "split_sequence",
+            units=16,
+            epochs=SPLIT["epochs"],
+            batch_size=SPLIT["batch_size"],
+            shuffle=False,
+            stateful=True,
+            reset="sequence",
+        ),
     ]
 }
-
 
 
 EXPERIMENTS = tuple(RECIPES)
@@ -91,8 +148,15 @@ class Outcome:
         return asdict(self)
 
 
-def run_experiment(name: str, *, seed: int = 7, full: bool = True, epochs: int | None = None,
-                   progress: bool = False, variants: tuple[str, ...] | None = None) -> Outcome:
+def run_experiment(
+    name: str,
+    *,
+    seed: int = 7,
+    full: bool = True,
+    epochs: int | None = None,
+    progress: bool = False,
+    variants: tuple[str, ...] | None = None,
+) -> Outcome:
     """Train one recipe from ``seed`` and measure it. ``full=False`` takes the default tier's schedule;
     ``epochs`` overrides both. ``variants`` (``split_sequence`` only) trains some of ``SPLIT_VARIANTS``."""
     recipe = RECIPES[check_choice("experiment", name, EXPERIMENTS)]
@@ -111,12 +175,28 @@ def run_experiment(name: str, *, seed: int = 7, full: bool = True, epochs: int |
         raise ValueError(f"variants: only the split_sequence experiment has variants, not {name!r}")
 
     seed_everything(seed)
-    dataset = make_dataset(recipe.framing, seed=seed) if recipe.framing == "variable_length" else make_dataset(recipe.framing)
-    model = build_model(dataset.input_shape, dataset.n_classes, units=recipe.units, stateful=recipe.stateful,
-                        batch_size=recipe.batch_size if recipe.stateful else None)
+    dataset = (
+        make_dataset(recipe.framing, seed=seed) if recipe.framing == "variable_length" else make_dataset(recipe.framing)
+    )
+    model = build_model(
+        dataset.input_shape,
+        dataset.n_classes,
+        units=recipe.units,
+        stateful=recipe.stateful,
+        batch_size=recipe.batch_size if recipe.stateful else None,
+    )
     start = time.perf_counter()
-    history = train(model, dataset, epochs=epochs, batch_size=recipe.batch_size, shuffle=recipe.shuffle,
-                    reset=recipe.reset, seed=seed, log_every=log_every, progress=progress)
+    history = train(
+        model,
+        dataset,
+        epochs=epochs,
+        batch_size=recipe.batch_size,
+        shuffle=recipe.shuffle,
+        reset=recipe.reset,
+        seed=seed,
+        log_every=log_every,
+        progress=progress,
+    )
     wall = time.perf_counter() - start
 
     reset_states(model)
@@ -127,7 +207,9 @@ def run_experiment(name: str, *, seed: int = 7, full: bool = True, epochs: int |
         predictions = {p: predict_next(model, dataset, p) for p in patterns}
         reset_states(model)
     else:
-        predictions = dict(zip(patterns, dataset.decode(model.predict(dataset.encode(patterns), verbose=0)), strict=True))
+        predictions = dict(
+            zip(patterns, dataset.decode(model.predict(dataset.encode(patterns), verbose=0)), strict=True)
+        )
 
     extras = {}
     if recipe.name == "stateful":
@@ -142,7 +224,9 @@ def run_experiment(name: str, *, seed: int = 7, full: bool = True, epochs: int |
         rng = np.random.default_rng(seed)
         drawn = [dataset.patterns[i] for i in rng.integers(len(dataset), size=20)]
         answers = [predict_next(model, dataset, p) for p in drawn]  # one pattern per call, batch of 1
-        extras["random_patterns_correct"] = sum(a == dataset.next_letter(p) for p, a in zip(drawn, answers, strict=True))
+        extras["random_patterns_correct"] = sum(
+            a == dataset.next_letter(p) for p, a in zip(drawn, answers, strict=True)
+        )
         extras["random_patterns"] = len(drawn)
         in_batch = model.predict(dataset.X, batch_size=len(dataset), verbose=0)
         alone = model.predict(dataset.X, batch_size=1, verbose=0)  # each letter in a batch of its own
@@ -152,8 +236,12 @@ def run_experiment(name: str, *, seed: int = 7, full: bool = True, epochs: int |
         answers = dataset.decode(model.predict(dataset.encode(every), verbose=0))
         wrong = [p for p, a in zip(every, answers, strict=True) if a != dataset.next_letter(p[-1])]
         unseen = [p for p in every if p not in set(dataset.patterns)]
-        extras.update(subsequences=len(every), subsequences_wrong=wrong, unseen=unseen,
-                      unseen_wrong=[p for p in unseen if p in wrong])
+        extras.update(
+            subsequences=len(every),
+            subsequences_wrong=wrong,
+            unseen=unseen,
+            unseen_wrong=[p for p in unseen if p in wrong],
+        )
     return Outcome(name, seed, epochs, float(accuracy), predictions, history, round(wall, 2), extras)
 
 
@@ -171,9 +259,14 @@ def split_layouts(seed: int, batch_size: int):
     from .layout import split_sequences, stateful_layout
 
     shape = dict(pieces=SPLIT["pieces"], piece_length=SPLIT["piece_length"], classes=SPLIT["classes"])
-    return tuple(stateful_layout(*split_sequences(SPLIT["sequences"], seed=s, **shape),
-                                 piece_length=SPLIT["piece_length"], batch_size=batch_size)
-                 for s in (seed, seed + 10_000))
+    return tuple(
+        stateful_layout(
+            *split_sequences(SPLIT["sequences"], seed=s, **shape),
+            piece_length=SPLIT["piece_length"],
+            batch_size=batch_size,
+        )
+        for s in (seed, seed + 10_000)
+    )
 
 
 def _split_sequence(recipe: Recipe, seed: int, epochs: int, progress: bool, variants: tuple[str, ...]) -> Outcome:
@@ -193,17 +286,32 @@ def _split_sequence(recipe: Recipe, seed: int, epochs: int, progress: bool, vari
     for variant in variants:
         stateful, shuffle, reset = SPLIT_VARIANTS[variant]
         seed_everything(seed)
-        model = build_model(train_layout.X.shape[1:], SPLIT["classes"], units=recipe.units, stateful=stateful,
-                            batch_size=recipe.batch_size if stateful else None)
-        histories[variant] = train(model, (train_layout.X, train_layout.y), epochs=epochs,
-                                   batch_size=recipe.batch_size, shuffle=shuffle,
-                                   reset=train_layout.reset_every if reset else "never", seed=seed, progress=progress)
+        model = build_model(
+            train_layout.X.shape[1:],
+            SPLIT["classes"],
+            units=recipe.units,
+            stateful=stateful,
+            batch_size=recipe.batch_size if stateful else None,
+        )
+        histories[variant] = train(
+            model,
+            (train_layout.X, train_layout.y),
+            epochs=epochs,
+            batch_size=recipe.batch_size,
+            shuffle=shuffle,
+            reset=train_layout.reset_every if reset else "never",
+            seed=seed,
+            progress=progress,
+        )
         reset_states(model)
-        probabilities = model.predict(test_layout.X, batch_size=recipe.batch_size, verbose=0,
-                                      callbacks=[ResetStatesEvery(test_layout.reset_every)])
+        probabilities = model.predict(
+            test_layout.X,
+            batch_size=recipe.batch_size,
+            verbose=0,
+            callbacks=[ResetStatesEvery(test_layout.reset_every)],
+        )
         right = test_layout.unstack(probabilities.argmax(-1) == test_layout.y.argmax(-1))  # (sequences, pieces)
         extras[variant] = {"first_piece": float(right[:, 0].mean()), "later_pieces": float(right[:, 1:].mean())}
     wall = time.perf_counter() - start
     main = "stateful" if "stateful" in extras else variants[0]
-    return Outcome(recipe.name, seed, epochs, extras[main]["later_pieces"], {}, histories[main],
-                   round(wall, 2), extras)
+    return Outcome(recipe.name, seed, epochs, extras[main]["later_pieces"], {}, histories[main], round(wall, 2), extras)

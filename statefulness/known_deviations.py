@@ -70,7 +70,8 @@ class Deviation:
 
     def covers(self, keras_version: str, backend: str) -> bool:
         return backend in self.backends and any(
-            Version(keras_version) in SpecifierSet(part.strip()) for part in self.keras.split("|"))
+            Version(keras_version) in SpecifierSet(part.strip()) for part in self.keras.split("|")
+        )
 
     @property
     def cause(self) -> str:
@@ -88,14 +89,23 @@ def deviation_for(test_id: str, keras_version: str, backend: str) -> tuple[Devia
     return None
 
 
-TORCH_FUSED_SHAPES = ("LSTM", "GRU(reset_after=True)", "LSTM(go_backwards=True)", "Bidirectional(LSTM)",
-                      "stacked GRU > LSTM", "LSTM in a nested Model", "LSTM in a custom Layer")
+TORCH_FUSED_SHAPES = (
+    "LSTM",
+    "GRU(reset_after=True)",
+    "LSTM(go_backwards=True)",
+    "Bidirectional(LSTM)",
+    "stacked GRU > LSTM",
+    "LSTM in a nested Model",
+    "LSTM in a custom Layer",
+)
 """The shapes of spec/shapes.py whose stateful layers include an LSTM or a GRU with ``reset_after=True``:
 on PyTorch they run the backend's own ``lstm``/``gru`` (see the PyTorch deviation)."""
 
 
-_SHAPES_CLAIM = ("test_03_state_between_batches.py::"
-                 "test_every_shape_carries_state_row_to_row_through_every_driver_and_never_resets_it_by_itself")
+_SHAPES_CLAIM = (
+    "test_03_state_between_batches.py::"
+    "test_every_shape_carries_state_row_to_row_through_every_driver_and_never_resets_it_by_itself"
+)
 _SHAPES_RESET = "test_05_reset.py::test_every_reset_returns_every_state_of_every_shape_to_zeros_and_outputs_repeat"
 _SHAPES_SHUFFLE = "test_06_shuffling.py::test_in_every_shape_shuffling_breaks_the_i_to_i_plus_bs_pairing"
 _SHAPES_REFUSE = "test_07_batch_size.py::test_every_shape_refuses_one_batch_of_another_size"
@@ -179,11 +189,16 @@ DEVIATIONS: list[Deviation] = [
         upstream="https://github.com/keras-team/tf-keras/issues/43",
         raises="IndexError",
         tests=(
-            Covers("test_08_save_and_load.py::"
-                   "test_every_shape_loads_back_with_its_weights_its_batch_size_and_stateful_layers_from_zero_state",
-                   ("LSTM in a custom Layer",)),
-            Covers("test_08_save_and_load.py::test_a_refused_batch_of_another_size_leaves_every_shape_as_it_was_and_loadable",
-                   ("LSTM in a custom Layer",), consequence="The model loads no more than before the refused batch."),
+            Covers(
+                "test_08_save_and_load.py::"
+                "test_every_shape_loads_back_with_its_weights_its_batch_size_and_stateful_layers_from_zero_state",
+                ("LSTM in a custom Layer",),
+            ),
+            Covers(
+                "test_08_save_and_load.py::test_a_refused_batch_of_another_size_leaves_every_shape_as_it_was_and_loadable",
+                ("LSTM in a custom Layer",),
+                consequence="The model loads no more than before the refused batch.",
+            ),
         ),
         rules=("saved-and-loaded",),
         when="custom_layer_holds_state",
@@ -197,14 +212,18 @@ DEVIATIONS: list[Deviation] = [
             "(`Sequential._build_graph_network_for_inferred_shape` with `relax_input_shape`, "
             "keras/src/engine/sequential.py), and only then does its stateful layer refuse the batch. The "
             "rebuilt graph stays: the nested model's config now declares batch size None, and a model saved "
-            "after that cannot be loaded (\"If a RNN is stateful, it needs to know its batch size\"). "
+            'after that cannot be loaded ("If a RNN is stateful, it needs to know its batch size"). '
             "Measured on Keras 2.12.0, 2.13.1, 2.15.0 and tf-keras 2.21.0, for a Sequential nested in a "
             "model; Keras 3 leaves the model as it was. Check the batch size before calling a model, or "
             "reload the model from its file after a refused batch."
         ),
-        tests=(Covers("test_08_save_and_load.py::"
-                      "test_a_refused_batch_of_another_size_leaves_every_shape_as_it_was_and_loadable",
-                      ("LSTM in a nested Model",)),),
+        tests=(
+            Covers(
+                "test_08_save_and_load.py::"
+                "test_a_refused_batch_of_another_size_leaves_every_shape_as_it_was_and_loadable",
+                ("LSTM in a nested Model",),
+            ),
+        ),
     ),
     Deviation(
         id="predict broadcasts a partial batch",
@@ -221,8 +240,12 @@ DEVIATIONS: list[Deviation] = [
             "batch dimensions, and the broadcast is back."
         ),
         upstream="https://github.com/keras-team/keras/issues/21183",
-        tests=(Covers("test_07_batch_size.py::"
-                      "test_predict_returns_one_row_per_sample_even_when_the_batch_size_does_not_divide_them"),),
+        tests=(
+            Covers(
+                "test_07_batch_size.py::"
+                "test_predict_returns_one_row_per_sample_even_when_the_batch_size_does_not_divide_them"
+            ),
+        ),
     ),
     Deviation(
         id="a batch of fewer rows is not refused",
@@ -237,8 +260,12 @@ DEVIATIONS: list[Deviation] = [
         upstream="https://github.com/keras-team/keras/issues/21183",
         raises=PYTEST_DID_NOT_RAISE,
         tests=(
-            *[Covers(f"test_07_batch_size.py::test_a_stateful_model_refuses_one_batch_of_another_size"
-                     f"[{call}-fewer rows]") for call in ("direct call", "predict_on_batch")],
+            *[
+                Covers(
+                    f"test_07_batch_size.py::test_a_stateful_model_refuses_one_batch_of_another_size[{call}-fewer rows]"
+                )
+                for call in ("direct call", "predict_on_batch")
+            ],
             Covers(_SHAPES_REFUSE, ("fewer rows",)),
         ),
         rules=("refuses-other-batch-size[fewer rows]",),
@@ -257,8 +284,12 @@ DEVIATIONS: list[Deviation] = [
             "keras-team/keras#21942), which refuses by accident."
         ),
         upstream="https://github.com/keras-team/keras/issues/21183",
-        tests=(Covers("test_07_batch_size.py::"
-                      "test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide"),),
+        tests=(
+            Covers(
+                "test_07_batch_size.py::"
+                "test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide"
+            ),
+        ),
     ),
     Deviation(
         id="seeded fit shuffles every epoch alike",
@@ -289,37 +320,61 @@ DEVIATIONS: list[Deviation] = [
             "the `self_state.assign(state)` in `RNN.call` is lost with the step's scope."
         ),
         tests=(
-            Covers("test_01_split_sequences.py::"
-                   "test_a_stateful_layer_fed_the_stateful_layout_equals_a_stateless_layer_on_whole_sequences"),
-            Covers("test_01_split_sequences.py::test_without_the_reset_the_next_group_of_sequences_inherits_the_state",
-                   consequence="Nothing is inherited because nothing is carried."),
-            Covers("test_03_state_between_batches.py::test_predict_hands_the_state_of_sample_i_to_sample_i_plus_batch_size"),
-            Covers("test_03_state_between_batches.py::"
-                   "test_consecutive_chunks_through_a_stateful_layer_equal_the_whole_sequence[predict_on_batch]"),
-            Covers("test_03_state_between_batches.py::"
-                   "test_consecutive_chunks_through_a_stateful_layer_equal_the_whole_sequence[predict]"),
+            Covers(
+                "test_01_split_sequences.py::"
+                "test_a_stateful_layer_fed_the_stateful_layout_equals_a_stateless_layer_on_whole_sequences"
+            ),
+            Covers(
+                "test_01_split_sequences.py::test_without_the_reset_the_next_group_of_sequences_inherits_the_state",
+                consequence="Nothing is inherited because nothing is carried.",
+            ),
+            Covers(
+                "test_03_state_between_batches.py::test_predict_hands_the_state_of_sample_i_to_sample_i_plus_batch_size"
+            ),
+            Covers(
+                "test_03_state_between_batches.py::"
+                "test_consecutive_chunks_through_a_stateful_layer_equal_the_whole_sequence[predict_on_batch]"
+            ),
+            Covers(
+                "test_03_state_between_batches.py::"
+                "test_consecutive_chunks_through_a_stateful_layer_equal_the_whole_sequence[predict]"
+            ),
             Covers("test_03_state_between_batches.py::test_fit_and_evaluate_carry_the_state_from_batch_to_batch"),
             Covers("test_03_state_between_batches.py::test_state_persists_across_separate_predict_calls_until_reset"),
-            *[Covers(_SHAPES_CLAIM, (driver,), consequence="The same in every layer kind and model shape.")
-              for driver in ("predict_on_batch", "predict", "evaluate", "fit")],
+            *[
+                Covers(_SHAPES_CLAIM, (driver,), consequence="The same in every layer kind and model shape.")
+                for driver in ("predict_on_batch", "predict", "evaluate", "fit")
+            ],
             Covers(_SHAPES_SHUFFLE, consequence=_NOTHING_TO_BREAK),
             Covers("test_06_shuffling.py::test_shuffle_false_keeps_the_i_to_i_plus_bs_pairing_of_a_stateful_layer"),
-            Covers("test_06_shuffling.py::test_shuffling_breaks_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
-                   consequence=_NOTHING_TO_BREAK),
-            Covers("test_06_shuffling.py::test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run",
-                   consequence="This test sees the order through the state, so on JAX it cannot see it (the "
-                   "weight-based shuffling claims pass)."),
-            Covers("test_01_split_sequences.py::"
-                   "test_a_stateful_lstm_in_order_and_reset_per_sequence_learns_the_later_pieces",
-                   consequence="Trained without the carried state, the later pieces never see the key, as in "
-                   "the stateless model."),
-            Covers("test_01_split_sequences.py::test_the_same_stateful_lstm_trained_without_resets_does_worse",
-                   consequence="With no state carried there is nothing for the missing resets to spoil."),
-            Covers("test_15_stateful.py::test_a_stateful_lstm_reset_every_epoch_learns_the_alphabet",
-                   consequence="Trained one letter per batch with no state carried, the model sees what the "
-                   "one-char model sees and does not learn the alphabet."),
-            Covers("test_15_stateful.py::test_reset_and_seeded_with_A_the_stateful_model_generates_the_alphabet",
-                   consequence="Trained without carried state, the model cannot generate the alphabet from 'A'."),
+            Covers(
+                "test_06_shuffling.py::test_shuffling_breaks_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
+                consequence=_NOTHING_TO_BREAK,
+            ),
+            Covers(
+                "test_06_shuffling.py::test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run",
+                consequence="This test sees the order through the state, so on JAX it cannot see it (the "
+                "weight-based shuffling claims pass).",
+            ),
+            Covers(
+                "test_01_split_sequences.py::"
+                "test_a_stateful_lstm_in_order_and_reset_per_sequence_learns_the_later_pieces",
+                consequence="Trained without the carried state, the later pieces never see the key, as in "
+                "the stateless model.",
+            ),
+            Covers(
+                "test_01_split_sequences.py::test_the_same_stateful_lstm_trained_without_resets_does_worse",
+                consequence="With no state carried there is nothing for the missing resets to spoil.",
+            ),
+            Covers(
+                "test_15_stateful.py::test_a_stateful_lstm_reset_every_epoch_learns_the_alphabet",
+                consequence="Trained one letter per batch with no state carried, the model sees what the "
+                "one-char model sees and does not learn the alphabet.",
+            ),
+            Covers(
+                "test_15_stateful.py::test_reset_and_seeded_with_A_the_stateful_model_generates_the_alphabet",
+                consequence="Trained without carried state, the model cannot generate the alphabet from 'A'.",
+            ),
         ),
         rules=tuple(f"carries-state[{driver}]" for driver in ("predict_on_batch", "predict", "evaluate", "fit")),
     ),
@@ -343,27 +398,35 @@ DEVIATIONS: list[Deviation] = [
         ),
         tests=(
             Covers("test_03_state_between_batches.py::test_fit_and_evaluate_carry_the_state_from_batch_to_batch[fit]"),
-            *[Covers(_SHAPES_CLAIM, (shape, "fit"),
-                     consequence="The same in every shape whose stateful layers include an LSTM or such a GRU.")
-              for shape in TORCH_FUSED_SHAPES],
+            *[
+                Covers(
+                    _SHAPES_CLAIM,
+                    (shape, "fit"),
+                    consequence="The same in every shape whose stateful layers include an LSTM or such a GRU.",
+                )
+                for shape in TORCH_FUSED_SHAPES
+            ],
             *[Covers(_SHAPES_SHUFFLE, (shape,), consequence=_NOT_REACHED) for shape in TORCH_FUSED_SHAPES],
-            *[Covers(test, consequence=_NOT_REACHED) for test in (
-                "test_06_shuffling.py::test_shuffle_false_keeps_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
-                "test_06_shuffling.py::test_shuffling_breaks_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
-                "test_06_shuffling.py::test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run",
-                "test_07_batch_size.py::"
-                "test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide[fit]",
-                "test_10_training.py::"
-                "test_one_fit_over_all_epochs_trains_as_the_tutorials_loop_of_one_epoch_fits[stateful]",
-                "test_01_split_sequences.py::"
-                "test_a_stateful_lstm_in_order_and_reset_per_sequence_learns_the_later_pieces",
-                "test_01_split_sequences.py::test_the_same_stateful_lstm_trained_with_shuffling_does_not_learn_them",
-                "test_01_split_sequences.py::test_the_same_stateful_lstm_trained_without_resets_does_worse",
-                "test_15_stateful.py::test_a_stateful_lstm_reset_every_epoch_learns_the_alphabet",
-                "test_15_stateful.py::test_reset_and_seeded_with_A_the_stateful_model_generates_the_alphabet",
-                "test_15_stateful.py::test_seeded_cold_with_K_the_stateful_model_does_not_go_on_with_L",
-                "test_15_stateful.py::test_warmed_up_on_A_to_J_the_stateful_model_predicts_L_after_K",
-            )],
+            *[
+                Covers(test, consequence=_NOT_REACHED)
+                for test in (
+                    "test_06_shuffling.py::test_shuffle_false_keeps_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
+                    "test_06_shuffling.py::test_shuffling_breaks_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
+                    "test_06_shuffling.py::test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run",
+                    "test_07_batch_size.py::"
+                    "test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide[fit]",
+                    "test_10_training.py::"
+                    "test_one_fit_over_all_epochs_trains_as_the_tutorials_loop_of_one_epoch_fits[stateful]",
+                    "test_01_split_sequences.py::"
+                    "test_a_stateful_lstm_in_order_and_reset_per_sequence_learns_the_later_pieces",
+                    "test_01_split_sequences.py::test_the_same_stateful_lstm_trained_with_shuffling_does_not_learn_them",
+                    "test_01_split_sequences.py::test_the_same_stateful_lstm_trained_without_resets_does_worse",
+                    "test_15_stateful.py::test_a_stateful_lstm_reset_every_epoch_learns_the_alphabet",
+                    "test_15_stateful.py::test_reset_and_seeded_with_A_the_stateful_model_generates_the_alphabet",
+                    "test_15_stateful.py::test_seeded_cold_with_K_the_stateful_model_does_not_go_on_with_L",
+                    "test_15_stateful.py::test_warmed_up_on_A_to_J_the_stateful_model_predicts_L_after_K",
+                )
+            ],
         ),
         rules=("carries-state[fit]",),
         when="torch_fused_layer",

@@ -59,15 +59,19 @@ def stateful_layout(sequences, targets=None, *, piece_length: int, batch_size: i
     if steps % piece_length:
         raise ValueError(f"piece_length: must divide the {steps} time steps of each sequence; got {piece_length}")
     if n % batch_size:
-        raise ValueError(f"batch_size: must divide the {n} sequences (a batch holds one piece of each of "
-                         f"batch_size sequences); got {batch_size}")
+        raise ValueError(
+            f"batch_size: must divide the {n} sequences (a batch holds one piece of each of "
+            f"batch_size sequences); got {batch_size}"
+        )
     pieces = steps // piece_length
     X = _order(sequences.reshape(n, pieces, piece_length, *sequences.shape[2:]), batch_size)
     y = None
     if targets is not None:
         targets = np.asarray(targets)
         if len(targets) != n or targets.ndim < 2 or targets.shape[1] not in (pieces, steps):
-            raise ValueError(f"targets: expected shape ({n}, {pieces}, ...) or ({n}, {steps}, ...), got {targets.shape}")
+            raise ValueError(
+                f"targets: expected shape ({n}, {pieces}, ...) or ({n}, {steps}, ...), got {targets.shape}"
+            )
         if targets.shape[1] == steps and pieces != steps:
             targets = targets.reshape(n, pieces, piece_length, *targets.shape[2:])
         y = _order(targets, batch_size)
@@ -87,8 +91,9 @@ def _order(per_piece: np.ndarray, batch_size: int) -> np.ndarray:
     return np.swapaxes(grid, 1, 2).reshape(n * pieces, *per_piece.shape[2:])
 
 
-def split_sequences(n_sequences: int, *, pieces: int, piece_length: int, classes: int = 2,
-                    noise: float = 0.5, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def split_sequences(
+    n_sequences: int, *, pieces: int, piece_length: int, classes: int = 2, noise: float = 0.5, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The Q&A's question as data: long sequences whose answer lies only in their first piece.
 
     Each sequence starts with a key, one of ``classes`` values spread over [-1, 1]; every other step is

@@ -22,8 +22,11 @@ def run_all(names: list[str], seeds: list[int], *, full: bool, progress: bool) -
             shortened = "" if epochs == recipe.epochs else f" (the tutorial's is {recipe.epochs}; --full for it)"
             print(f"training {name}: {epochs} epochs{shortened}, seed {seed} ...", file=sys.stderr, flush=True)
             outcome = run_experiment(name, seed=seed, full=full, progress=progress)
-            print(f"  done in {outcome.wall_s:.1f} s, accuracy {100 * outcome.accuracy:.2f} %",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  done in {outcome.wall_s:.1f} s, accuracy {100 * outcome.accuracy:.2f} %",
+                file=sys.stderr,
+                flush=True,
+            )
             outcomes.append(outcome)
     return outcomes
 
@@ -34,29 +37,35 @@ def judge(outcomes: list[Outcome]) -> list[dict]:
     for outcome in outcomes:
         figs = figures(outcome)
         for claim in (c for c in CLAIMS if c.experiment == outcome.experiment):
-            verdicts.append({
-                "claim": claim.id,
-                "experiment": claim.experiment,
-                "seed": outcome.seed,
-                "epochs": outcome.epochs,
-                "statement": claim.statement,
-                "tutorial": claim.tutorial,
-                "observed": claim.observe(figs),
-                "threshold": claim.threshold_text,
-                "holds": claim.holds_for(figs),
-            })
+            verdicts.append(
+                {
+                    "claim": claim.id,
+                    "experiment": claim.experiment,
+                    "seed": outcome.seed,
+                    "epochs": outcome.epochs,
+                    "statement": claim.statement,
+                    "tutorial": claim.tutorial,
+                    "observed": claim.observe(figs),
+                    "threshold": claim.threshold_text,
+                    "holds": claim.holds_for(figs),
+                }
+            )
     return verdicts
 
 
 def print_table(verdicts: list[dict], outcomes: list[Outcome], *, full: bool, file=None) -> None:
     file = file or sys.stdout
     env = versions()
-    print(f"\nKeras {env['keras']} on {env['backend']}"
-          + (f" (TensorFlow {env['tensorflow']})" if "tensorflow" in env else "")
-          + f", {'full' if full else 'default-tier'} schedules\n", file=file)
+    print(
+        f"\nKeras {env['keras']} on {env['backend']}"
+        + (f" (TensorFlow {env['tensorflow']})" if "tensorflow" in env else "")
+        + f", {'full' if full else 'default-tier'} schedules\n",
+        file=file,
+    )
     rows = [("claim", "seed", "tutorial", "observed", "verdict")]
-    rows += [(v["claim"], str(v["seed"]), v["tutorial"], v["observed"], "holds" if v["holds"] else "FAILS")
-             for v in verdicts]
+    rows += [
+        (v["claim"], str(v["seed"]), v["tutorial"], v["observed"], "holds" if v["holds"] else "FAILS") for v in verdicts
+    ]
     widths = [min(max(len(r[i]) for r in rows), 60) for i in range(len(rows[0]))]
     for i, row in enumerate(rows):
         print("  ".join(_clip(cell, w).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip(), file=file)
@@ -95,31 +104,43 @@ def write_report(directory: Path, outcomes: list[Outcome], verdicts: list[dict],
     lines = [
         "# statefulness run",
         "",
-        f"Keras {env['keras']} on {env['backend']}; " + ", ".join(f"{k} {v}" for k, v in env.items()
-                                                                   if k not in ("keras", "backend")),
+        f"Keras {env['keras']} on {env['backend']}; "
+        + ", ".join(f"{k} {v}" for k, v in env.items() if k not in ("keras", "backend")),
         f"Schedules: {'full (the tutorial’s)' if full else 'default tier'}.",
         "",
         "| claim | seed | tutorial | observed | verdict |",
         "|---|---:|---|---|---|",
     ]
-    lines += [f"| {v['claim']} | {v['seed']} | {v['tutorial']} | {v['observed']} | "
-              f"{'holds' if v['holds'] else '**fails**'} |" for v in verdicts]
+    lines += [
+        f"| {v['claim']} | {v['seed']} | {v['tutorial']} | {v['observed']} | {'holds' if v['holds'] else '**fails**'} |"
+        for v in verdicts
+    ]
     for name in dict.fromkeys(o.experiment for o in outcomes):
         runs = [o for o in outcomes if o.experiment == name]
         fig, ax = plt.subplots(figsize=(6, 3.5))
         for o in runs:
             step = o.epochs / len(o.history["accuracy"])
-            ax.plot([step * (i + 1) for i in range(len(o.history["accuracy"]))], o.history["accuracy"],
-                    label=f"seed {o.seed}")
+            ax.plot(
+                [step * (i + 1) for i in range(len(o.history["accuracy"]))],
+                o.history["accuracy"],
+                label=f"seed {o.seed}",
+            )
         ax.set(title=f"{name}: training accuracy", xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
         ax.legend(loc="lower right")
         fig.tight_layout()
         fig.savefig(directory / f"{name}.png", dpi=100)
         plt.close(fig)
         recipe = RECIPES[name]
-        lines += ["", f"## {name}", "", f"Tutorial section: “{recipe.section}”. "
-                  f"LSTM({recipe.units}), batch size {recipe.batch_size}, shuffle={recipe.shuffle}, "
-                  f"stateful={recipe.stateful}, reset={recipe.reset}; "
-                  + ", ".join(f"seed {o.seed}: {o.epochs} epochs in {o.wall_s:.1f} s" for o in runs) + ".",
-                  "", f"![{name}]({name}.png)"]
+        lines += [
+            "",
+            f"## {name}",
+            "",
+            f"Tutorial section: “{recipe.section}”. "
+            f"LSTM({recipe.units}), batch size {recipe.batch_size}, shuffle={recipe.shuffle}, "
+            f"stateful={recipe.stateful}, reset={recipe.reset}; "
+            + ", ".join(f"seed {o.seed}: {o.epochs} epochs in {o.wall_s:.1f} s" for o in runs)
+            + ".",
+            "",
+            f"![{name}]({name}.png)",
+        ]
     (directory / "report.md").write_text("\n".join(lines) + "\n")

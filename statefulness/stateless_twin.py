@@ -90,8 +90,10 @@ def _hard_coded(model) -> list[str]:
         inner = [layer] if isinstance(layer, keras.layers.RNN) else stateful_layers(layer)
         inner = [i for i in inner if i.stateful]
         if inner and not _says_stateful(layer.get_config()):
-            found.append(f"layer {layer.name!r} ({type(layer).__name__}) holds stateful "
-                         + ", ".join(repr(i.name) for i in inner))
+            found.append(
+                f"layer {layer.name!r} ({type(layer).__name__}) holds stateful "
+                + ", ".join(repr(i.name) for i in inner)
+            )
     return found
 
 

@@ -33,8 +33,9 @@ class RuleCase:
         from .check import check_model
 
         clear_session()
-        result = check_model(self.factory(), rules=[self.rule], seed=self.seed,
-                             custom_objects=self.custom_objects)[self.rule]
+        result = check_model(self.factory(), rules=[self.rule], seed=self.seed, custom_objects=self.custom_objects)[
+            self.rule
+        ]
         if result.verdict == "known deviation":
             pytest.xfail(f"{result.rule}: {result.detail}")
         if result.verdict == "not applicable":
@@ -44,8 +45,9 @@ class RuleCase:
         return result
 
 
-def parametrize_with_rules(factory: Callable, *, rules: Iterable[str] | None = None, seed: int = 0,
-                           custom_objects: dict | None = None):
+def parametrize_with_rules(
+    factory: Callable, *, rules: Iterable[str] | None = None, seed: int = 0, custom_objects: dict | None = None
+):
     """A ``pytest.mark.parametrize`` of the argument ``check`` over the rules (all, or ``rules``: ids or
     families), each a ``RuleCase`` on ``factory()``."""
     import pytest
@@ -54,6 +56,8 @@ def parametrize_with_rules(factory: Callable, *, rules: Iterable[str] | None = N
 
     if not callable(factory):
         raise TypeError(f"factory: expected a callable that returns a built Keras model, got {factory!r}")
-    cases = [pytest.param(RuleCase(factory, rule.id, seed, custom_objects), id=rule.id)
-             for rule in select_rules(list(rules) if rules is not None else None)]
+    cases = [
+        pytest.param(RuleCase(factory, rule.id, seed, custom_objects), id=rule.id)
+        for rule in select_rules(list(rules) if rules is not None else None)
+    ]
     return pytest.mark.parametrize("check", cases)

@@ -88,8 +88,7 @@ def train(
     before = _keras.get_steps_per_execution(model)
     _keras.set_steps_per_execution(model, steps)
     try:
-        model.fit(X[order], y[order], batch_size=batch_size, epochs=1, shuffle=False, verbose=0,
-                  callbacks=callbacks)
+        model.fit(X[order], y[order], batch_size=batch_size, epochs=1, shuffle=False, verbose=0, callbacks=callbacks)
     finally:
         _keras.set_steps_per_execution(model, before)
     return boundaries.history

@@ -29,11 +29,21 @@ def shape_model(shape_id: str):
     return model
 
 
-MODELS = {**{f"example {name}": EXAMPLES[name] for name in EXAMPLES},
-          **{shape.id: (lambda shape_id=shape.id: shape_model(shape_id)) for shape in shapes.SHAPES}}
+MODELS = {
+    **{f"example {name}": EXAMPLES[name] for name in EXAMPLES},
+    **{shape.id: (lambda shape_id=shape.id: shape_model(shape_id)) for shape in shapes.SHAPES},
+}
 
-DEFAULT_TIER = ("example tutorial", "example stacked-gru", "example bidirectional-lstm", "LSTM",
-                "GRU(reset_after=False)", "RNN(GRUCell, LSTMCell)", "LSTM in a nested Model", "LSTM in a custom Layer")
+DEFAULT_TIER = (
+    "example tutorial",
+    "example stacked-gru",
+    "example bidirectional-lstm",
+    "LSTM",
+    "GRU(reset_after=False)",
+    "RNN(GRUCell, LSTMCell)",
+    "LSTM in a nested Model",
+    "LSTM in a custom Layer",
+)
 """The models of the default tier: the examples, and one shape per known deviation's kind of model (an
 LSTM, a recurrent layer the PyTorch deviation spares, nested state, a nested model, a custom layer). A
 check costs about 1.5 s per model on TensorFlow but 20 s on JAX (every driver compiles), so the other
@@ -59,7 +69,8 @@ def test_on_every_shape_the_check_passes_except_where_a_known_deviation_of_this_
             continue
         assert (result.verdict == "known deviation") == (predicted is not None), (
             f"{name}: {result.rule} is {result.verdict!r}, but the registry predicts "
-            f"{predicted.id if predicted else 'no deviation'}: {result.detail}")
+            f"{predicted.id if predicted else 'no deviation'}: {result.detail}"
+        )
     assert report["carries-state[direct call]"].verdict == "pass"
     if known_deviation("saved-and-loaded", model) is None:
         assert report["saved-and-loaded"].verdict == "info"
@@ -123,6 +134,7 @@ def test_the_check_leaves_tensorflows_op_determinism_as_it_was(on):
 
 
 # Bad input: each names what was expected.
+
 
 def _functional(inputs, outputs):
     return keras.Model(inputs, outputs)
@@ -207,6 +219,9 @@ def test_every_public_name_stays_what_the_package_says_once_all_its_modules_are_
         if module.name != "__main__":
             importlib.import_module(f"statefulness.{module.name}")
     where = statefulness._WHERE
-    clobbered = [name for name in statefulness.__all__ if getattr(statefulness, name) is not getattr(
-        importlib.import_module(f"statefulness.{where[name]}"), name)]
+    clobbered = [
+        name
+        for name in statefulness.__all__
+        if getattr(statefulness, name) is not getattr(importlib.import_module(f"statefulness.{where[name]}"), name)
+    ]
     assert not clobbered, f"a submodule import replaced these public names: {clobbered}"

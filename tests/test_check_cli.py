@@ -64,8 +64,10 @@ def test_a_record_compares_equal_on_the_same_model_and_flags_changed_weights(cap
 @pytest.mark.skipif(KERAS_MAJOR < 3, reason="the mutants patch Keras 3")
 def test_a_record_made_under_a_broken_keras_is_flagged_on_a_sound_one(capsys, tmp_path):
     record = tmp_path / "broken.json"
-    script = ("from mutants import MUTANTS; MUTANTS['state_not_carried'][1](); from statefulness.cli import main; "
-              f"main(['check', '--example', 'stacked-gru', '--record', {str(record)!r}])")
+    script = (
+        "from mutants import MUTANTS; MUTANTS['state_not_carried'][1](); from statefulness.cli import main; "
+        f"main(['check', '--example', 'stacked-gru', '--record', {str(record)!r}])"
+    )
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True)
     code, out, _ = _cli(capsys, "--example", "stacked-gru", "--against", record, "--allow-known")
     assert code == 1
@@ -73,15 +75,18 @@ def test_a_record_made_under_a_broken_keras_is_flagged_on_a_sound_one(capsys, tm
     assert "output of batch 2: max |diff|" in out
 
 
-@pytest.mark.parametrize("args, message", [
-    ((), "expected a saved MODEL or --example NAME"),
-    (("no-such.keras",), "MODEL: no-such.keras is not a file"),
-    (("pyproject.toml",), "MODEL: could not load a Keras model from pyproject.toml"),
-    (("--example", "tutorial", "--against", "pyproject.toml"), "--against: pyproject.toml is not JSON"),
-    (("--example", "tutorial", "--against", "tests/test_check.py"), "--against: tests/test_check.py is not JSON"),
-    (("--example", "tutorial", "--rules", "nope"), "rules: unknown rule 'nope'"),
-    (("--example", "tutorial", "--custom-objects", "no_such_module"), "--custom-objects: cannot import"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((), "expected a saved MODEL or --example NAME"),
+        (("no-such.keras",), "MODEL: no-such.keras is not a file"),
+        (("pyproject.toml",), "MODEL: could not load a Keras model from pyproject.toml"),
+        (("--example", "tutorial", "--against", "pyproject.toml"), "--against: pyproject.toml is not JSON"),
+        (("--example", "tutorial", "--against", "tests/test_check.py"), "--against: tests/test_check.py is not JSON"),
+        (("--example", "tutorial", "--rules", "nope"), "rules: unknown rule 'nope'"),
+        (("--example", "tutorial", "--custom-objects", "no_such_module"), "--custom-objects: cannot import"),
+    ],
+)
 def test_bad_input_to_check_is_one_line_and_exit_status_2(capsys, monkeypatch, args, message):
     monkeypatch.chdir(ROOT)
     code, out, err = _cli(capsys, *args)
@@ -125,8 +130,17 @@ def test_custom_objects_come_from_a_module_of_the_users_layers(capsys, tmp_path)
     keras.Model(inputs, layers.Scale(2.0)(hidden)).save(tmp_path / "custom.keras")
 
     for module in ("layers.py", "with_dict.py"):  # the classes a module defines, or its CUSTOM_OBJECTS
-        code, out, err = _cli(capsys, tmp_path / "custom.keras", "--custom-objects", tmp_path / module,
-                              "--rules", "chunks-equal-whole", "carries-state[evaluate]", "--json", tmp_path / "r.json")
+        code, out, err = _cli(
+            capsys,
+            tmp_path / "custom.keras",
+            "--custom-objects",
+            tmp_path / module,
+            "--rules",
+            "chunks-equal-whole",
+            "carries-state[evaluate]",
+            "--json",
+            tmp_path / "r.json",
+        )
         verdicts = {r["rule"]: r["verdict"] for r in json.loads((tmp_path / "r.json").read_text())["results"]}
         assert verdicts["chunks-equal-whole"] == "pass", (out, err)  # the twin was built with the custom layer
         assert verdicts["carries-state[evaluate]"] in ("pass", "known deviation")  # and the copy for evaluate
@@ -158,22 +172,31 @@ def test_each_rule_is_a_test_case_of_the_users_suite(users_suite):
     report = check_model(EXAMPLES["stacked-gru"]())
     pytester.makepyfile(textwrap.dedent(USERS_TESTS))
     result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider", "-W", "ignore")
-    count = {v: sum(r.verdict == v for r in report.results) for v in ("pass", "info", "known deviation",
-                                                                       "not applicable")}
-    result.assert_outcomes(passed=count["pass"] + count["info"], xfailed=count["known deviation"],
-                           skipped=count["not applicable"])
+    count = {
+        v: sum(r.verdict == v for r in report.results) for v in ("pass", "info", "known deviation", "not applicable")
+    }
+    result.assert_outcomes(
+        passed=count["pass"] + count["info"], xfailed=count["known deviation"], skipped=count["not applicable"]
+    )
 
 
 @pytest.mark.skipif(KERAS_MAJOR < 3, reason="the mutants patch Keras 3")
 def test_a_rule_that_fails_on_the_users_model_fails_its_test_case_with_the_rule_and_the_measure(users_suite):
     pytester = users_suite
     pytester.makeconftest("from mutants import MUTANTS\nMUTANTS['reset_only_half'][1]()\n")  # c is not zeroed
-    pytester.makepyfile(textwrap.dedent(USERS_TESTS).replace('EXAMPLES["stacked-gru"]',
-                                                             'EXAMPLES["bidirectional-lstm"], rules=["reset-zeroes"]'))
+    pytester.makepyfile(
+        textwrap.dedent(USERS_TESTS).replace(
+            'EXAMPLES["stacked-gru"]', 'EXAMPLES["bidirectional-lstm"], rules=["reset-zeroes"]'
+        )
+    )
     result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider", "-W", "ignore")
     result.assert_outcomes(failed=1, xfailed=1)  # Keras 3 models have no reset_states(): a known deviation
-    result.stdout.fnmatch_lines(["*reset-zeroes?layer.reset_states()? (fail): layer.reset_states() returns every *",
-                                 "*after layer.reset_states(), 2 of 4 state variables are not zeros*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*reset-zeroes?layer.reset_states()? (fail): layer.reset_states() returns every *",
+            "*after layer.reset_states(), 2 of 4 state variables are not zeros*",
+        ]
+    )
 
 
 def test_the_testing_module_imports_without_pytest_which_is_no_dependency_of_the_library():

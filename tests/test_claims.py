@@ -12,20 +12,41 @@ def test_every_claim_has_a_unique_id_and_a_known_experiment():
 def test_each_claim_separates_an_outcome_that_meets_it_from_one_that_does_not():
     """Each claim's test can fail: judged on figures on both sides of its threshold."""
     holds = {
-        "epochs": 500, "tier": "full", "accuracy": 1.0, "patterns_right": 25, "patterns": 25, "from_A": "BCDEFGHIJKLMNOPQRSTUVWXYZ",
-        "cold_K": "BCDEF", "warm_K": "L", "random_right": 20, "random": 20, "subsequences_right": 110,
-        "subsequences": 115, "unseen_right": 0, "unseen": 1, "wrong": "L P Q S U Y",
-        "stateless_later_pieces": 0.5, "stateless_first_piece": 1.0, "stateful_later_pieces": 1.0,
-        "stateful_shuffled_later_pieces": 0.5, "stateful_no_reset_later_pieces": 0.8,
+        "epochs": 500,
+        "tier": "full",
+        "accuracy": 1.0,
+        "patterns_right": 25,
+        "patterns": 25,
+        "from_A": "BCDEFGHIJKLMNOPQRSTUVWXYZ",
+        "cold_K": "BCDEF",
+        "warm_K": "L",
+        "random_right": 20,
+        "random": 20,
+        "subsequences_right": 110,
+        "subsequences": 115,
+        "unseen_right": 0,
+        "unseen": 1,
+        "wrong": "L P Q S U Y",
+        "stateless_later_pieces": 0.5,
+        "stateless_first_piece": 1.0,
+        "stateful_later_pieces": 1.0,
+        "stateful_shuffled_later_pieces": 0.5,
+        "stateful_no_reset_later_pieces": 0.8,
     }
     breaks = {
-        "one_char_does_not_learn": {"accuracy": 1.0}, "window_features_does_not_learn": {"accuracy": 1.0},
-        "window_timesteps_learns": {"accuracy": 0.913}, "within_batch_learns": {"random_right": 19},
-        "stateful_learns": {"accuracy": 0.96}, "stateful_generates_the_alphabet_from_A": {"from_A": "BCDEFGHIJKLMNOPQRSTUVWXYY"},
-        "stateful_cold_start_at_K_goes_wrong": {"cold_K": "LMNOP"}, "stateful_warmed_up_predicts_L_after_K": {"warm_K": "B"},
-        "variable_length_learns": {"accuracy": 0.85}, "variable_length_generalises": {"subsequences_right": 100},
+        "one_char_does_not_learn": {"accuracy": 1.0},
+        "window_features_does_not_learn": {"accuracy": 1.0},
+        "window_timesteps_learns": {"accuracy": 0.913},
+        "within_batch_learns": {"random_right": 19},
+        "stateful_learns": {"accuracy": 0.96},
+        "stateful_generates_the_alphabet_from_A": {"from_A": "BCDEFGHIJKLMNOPQRSTUVWXYY"},
+        "stateful_cold_start_at_K_goes_wrong": {"cold_K": "LMNOP"},
+        "stateful_warmed_up_predicts_L_after_K": {"warm_K": "B"},
+        "variable_length_learns": {"accuracy": 0.85},
+        "variable_length_generalises": {"subsequences_right": 100},
         "variable_length_is_not_right_on_every_run": {"subsequences_right": 115, "unseen_right": 1},
-        "split_stateless_is_at_chance": {"stateless_later_pieces": 0.9}, "split_stateful_learns": {"stateful_later_pieces": 0.6},
+        "split_stateless_is_at_chance": {"stateless_later_pieces": 0.9},
+        "split_stateful_learns": {"stateful_later_pieces": 0.6},
         "split_shuffled_does_not_learn": {"stateful_shuffled_later_pieces": 0.95},
         "split_without_resets_does_worse": {"stateful_no_reset_later_pieces": 1.0},
     }
@@ -42,6 +63,11 @@ def test_known_deviations_match_version_ranges_with_alternatives():
 
     deviation = Deviation(id="x", keras="<3.12 | >=3.14", diagnosis="d", backends=("tensorflow",))
     assert [deviation.covers(v, "tensorflow") for v in ("2.15.0", "3.11.3", "3.12.0", "3.13.2", "3.14.0")] == [
-        True, True, False, False, True]
+        True,
+        True,
+        False,
+        False,
+        True,
+    ]
     assert not deviation.covers("3.15.1", "jax")
     assert all(d.diagnosis and d.tests and all("::" in c.test for c in d.tests) for d in DEVIATIONS)

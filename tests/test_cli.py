@@ -51,13 +51,30 @@ def test_python_dash_m_runs_the_same_command_line():
 
 def _report(tmp_path, name, verdict, keras="3.15.1"):
     path = tmp_path / f"{name}.json"
-    path.write_text(json.dumps({
-        "environment": {"python": "3.11", "keras": keras, "backend": "tensorflow", "tensorflow": "2.21.0", "env": name},
-        "claims": [{"claim": "spec/test_03_x.py::test_a", "verdict": verdict, "observed": {"rows": 4},
-                    "chapter": "Chapter 3.", "doc": "A claim.",
-                    **({"deviation": "Known deviation (why)."} if verdict == "known deviation" else {})},
-                   {"claim": "spec/test_03_x.py::test_b", "verdict": "pass", "observed": {}}],
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "environment": {
+                    "python": "3.11",
+                    "keras": keras,
+                    "backend": "tensorflow",
+                    "tensorflow": "2.21.0",
+                    "env": name,
+                },
+                "claims": [
+                    {
+                        "claim": "spec/test_03_x.py::test_a",
+                        "verdict": verdict,
+                        "observed": {"rows": 4},
+                        "chapter": "Chapter 3.",
+                        "doc": "A claim.",
+                        **({"deviation": "Known deviation (why)."} if verdict == "known deviation" else {}),
+                    },
+                    {"claim": "spec/test_03_x.py::test_b", "verdict": "pass", "observed": {}},
+                ],
+            }
+        )
+    )
     return path
 
 

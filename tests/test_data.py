@@ -52,8 +52,12 @@ def test_all_subsequences_counts_every_run_with_a_successor():
     assert "Y" in runs and "Z" not in runs and "VWXYZ" not in runs
 
 
-@given(st.lists(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789"), min_size=4, max_size=12, unique=True).map("".join),
-       st.sampled_from(FRAMINGS))
+@given(
+    st.lists(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789"), min_size=4, max_size=12, unique=True).map(
+        "".join
+    ),
+    st.sampled_from(FRAMINGS),
+)
 def test_any_alphabet_of_distinct_symbols_works_and_round_trips(alphabet, framing):
     window = {"window_features": 2, "window_timesteps": 3}.get(framing)
     ds = make_dataset(framing, alphabet=alphabet, window=window) if window else make_dataset(framing, alphabet=alphabet)

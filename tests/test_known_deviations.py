@@ -22,9 +22,23 @@ ROOT = Path(__file__).resolve().parent.parent
 def collected() -> list[str]:
     """Every test id of the spec, as ``file::name[params]`` (the form the registry uses)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "spec", "--collect-only", "-q", "-n", "0", "-p", "no:randomly",
-         "-p", "no:cacheprovider"],
-        cwd=ROOT, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "spec",
+            "--collect-only",
+            "-q",
+            "-n",
+            "0",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     ids = [line.split("/", 1)[1] for line in proc.stdout.splitlines() if line.startswith("spec/")]

@@ -18,8 +18,9 @@ def test_piece_j_of_sequence_i_sits_at_row_i_of_batch_j():
     for group in range(2):
         for piece in range(3):
             for row in range(2):
-                np.testing.assert_array_equal(batches[group * 3 + piece, row],
-                                              sequences[group * 2 + row, 2 * piece : 2 * piece + 2, 0])
+                np.testing.assert_array_equal(
+                    batches[group * 3 + piece, row], sequences[group * 2 + row, 2 * piece : 2 * piece + 2, 0]
+                )
 
 
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 4), st.integers(1, 3))
@@ -44,10 +45,18 @@ def test_per_step_targets_are_cut_like_the_inputs():
     [
         ({"sequences": np.zeros((4, 6)), "piece_length": 2, "batch_size": 2}, "sequences: expected shape"),
         ({"sequences": np.zeros((4, 6, 1)), "piece_length": 4, "batch_size": 2}, "piece_length: must divide the 6"),
-        ({"sequences": np.zeros((4, 6, 1)), "piece_length": 2, "batch_size": 3}, "batch_size: must divide the 4 sequences"),
-        ({"sequences": np.zeros((4, 6, 1)), "piece_length": 0, "batch_size": 2}, "piece_length: expected an integer >= 1"),
-        ({"sequences": np.zeros((4, 6, 1)), "targets": np.zeros((4, 5)), "piece_length": 2, "batch_size": 2},
-         r"targets: expected shape \(4, 3, ...\) or \(4, 6, ...\)"),
+        (
+            {"sequences": np.zeros((4, 6, 1)), "piece_length": 2, "batch_size": 3},
+            "batch_size: must divide the 4 sequences",
+        ),
+        (
+            {"sequences": np.zeros((4, 6, 1)), "piece_length": 0, "batch_size": 2},
+            "piece_length: expected an integer >= 1",
+        ),
+        (
+            {"sequences": np.zeros((4, 6, 1)), "targets": np.zeros((4, 5)), "piece_length": 2, "batch_size": 2},
+            r"targets: expected shape \(4, 3, ...\) or \(4, 6, ...\)",
+        ),
     ],
 )
 def test_counts_that_do_not_fit_are_refused(kwargs, words):

@@ -64,13 +64,18 @@ def test_known_deviations_and_the_claims_report_give_each_claim_its_verdict(pyte
     spec = pytester.mkdir("spec")  # not a package: `spec.conftest` still imports the project's spec
     (spec / "test_claims.py").write_text(textwrap.dedent(CLAIMS))
     report = pytester.path / "claims.json"
-    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider", "-W", "ignore",
-                                           "--claims-report", str(report), "-rxX")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:randomly", "-p", "no:cacheprovider", "-W", "ignore", "--claims-report", str(report), "-rxX"
+    )
 
     result.assert_outcomes(passed=1, xfailed=1, failed=2)
-    result.stdout.fnmatch_lines(["*[[]XPASS(strict)[]] Known deviation*diagnosed: test_a_claim_fixed_upstream",
-                                 "E*KeyError: 'not the diagnosed failure'",
-                                 "XFAIL*test_a_claim_this_keras_breaks - Known deviation*diagnosed: *"])
+    result.stdout.fnmatch_lines(
+        [
+            "*[[]XPASS(strict)[]] Known deviation*diagnosed: test_a_claim_fixed_upstream",
+            "E*KeyError: 'not the diagnosed failure'",
+            "XFAIL*test_a_claim_this_keras_breaks - Known deviation*diagnosed: *",
+        ]
+    )
     assert result.ret == 1  # a fix upstream turns the run red until the registry says so
 
     verdicts = {c["claim"].rpartition("::")[2]: c["verdict"] for c in json.loads(report.read_text())["claims"]}

@@ -72,8 +72,9 @@ def test_train_refuses_a_batch_size_other_than_the_stateful_models(one_char):
         sf.train(model, one_char, epochs=1, batch_size=1)
 
 
-@pytest.mark.parametrize("data", [np.zeros((3, 1, 1)), (np.zeros((3, 1)), np.zeros((3, 26))),
-                                  (np.zeros((3, 1, 1)), np.zeros((2, 26)))])
+@pytest.mark.parametrize(
+    "data", [np.zeros((3, 1, 1)), (np.zeros((3, 1)), np.zeros((3, 26))), (np.zeros((3, 1, 1)), np.zeros((2, 26)))]
+)
 def test_train_refuses_arrays_of_the_wrong_shape(one_char, data):
     model = sf.build_model(one_char.input_shape, 26, units=4)
     with pytest.raises((TypeError, ValueError), match="data: expected"):
@@ -89,9 +90,13 @@ def test_train_returns_one_history_entry_per_epoch_and_restores_steps_per_execut
     assert get_steps_per_execution(model) == 1
 
 
-@pytest.mark.xfail(BACKEND in ("jax", "torch"), raises=(AssertionError, RuntimeError), strict=True,
-                   reason="fit does not carry (JAX) or cannot train (PyTorch) a stateful RNN's state: "
-                          "see statefulness/known_deviations.py")
+@pytest.mark.xfail(
+    BACKEND in ("jax", "torch"),
+    raises=(AssertionError, RuntimeError),
+    strict=True,
+    reason="fit does not carry (JAX) or cannot train (PyTorch) a stateful RNN's state: "
+    "see statefulness/known_deviations.py",
+)
 def test_reset_every_k_batches_leaves_the_state_at_zero_after_a_multiple_of_k(one_char):
     model = sf.build_model(one_char.input_shape, 26, units=4, stateful=True, batch_size=1)
     sf.train(model, one_char, epochs=1, shuffle=False, reset=5)
