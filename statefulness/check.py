@@ -437,6 +437,13 @@ def _close(got, expected) -> float | None:
     return float(np.max(np.abs(got - expected)))
 
 
+def _must_equal(got, expected, failure: str) -> None:
+    """Raise the rule's failure, with the largest difference, unless ``got`` equals ``expected``."""
+    difference = _close(got, expected)
+    if difference is not None:
+        raise _Fail(f"{failure} (max |diff| {difference:.3g})", difference)
+
+
 # The rules.
 
 
@@ -464,13 +471,12 @@ def _carries_state(subject: _Subject, driver: str) -> str:
     for call, epochs in (([*first], 1), ([last], epochs_of_last)):
         _drive(model, driver, call, subject.batch, y_shape, epochs)
     got = to_numpy(model(probe))
-    difference = _close(got, expected)
-    if difference is not None:
-        raise _Fail(
-            f"after {len(first) + 1} batches through {driver}, a direct call on the next batch differs "
-            f"from the one after the same batches fed by direct calls (max |diff| {difference:.3g})",
-            difference,
-        )
+    _must_equal(
+        got,
+        expected,
+        f"after {len(first) + 1} batches through {driver}, a direct call on the next batch differs from the "
+        "one after the same batches fed by direct calls",
+    )
     return f"{len(first) + epochs_of_last} batches through {driver} left the state that direct calls leave"
 
 
@@ -509,13 +515,12 @@ def _carried_by_direct_calls(subject: _Subject, chunks, probe) -> str:
     order = np.arange(subject.batch)[::-1]
     subject.zero()
     subject.feed([chunk[order] for chunk in chunks])
-    difference = _close(to_numpy(subject.model(probe[order])), warm[order])
-    if difference is not None:
-        raise _Fail(
-            f"with the rows of every batch reversed, the outputs are not the same rows reversed: a row's "
-            f"state went to another row (max |diff| {difference:.3g})",
-            difference,
-        )
+    _must_equal(
+        to_numpy(subject.model(probe[order])),
+        warm[order],
+        "with the rows of every batch reversed, the outputs are not the same rows reversed: a row's state went "
+        "to another row",
+    )
     return f"the state moved the next batch's output by up to {moved:.3g}, row by row"
 
 
@@ -537,14 +542,8 @@ def _chunks_equal_whole(subject: _Subject) -> str:
             f"the outputs do not line up with time steps (whole sequences give {whole.shape}, "
             f"a chunk gives {outputs[-1].shape})"
         )
-    difference = _close(got, expected)
     how = "the stateless twin" if subject.whole() is not subject.model else "the model itself, reset,"
-    if difference is not None:
-        raise _Fail(
-            f"fed in {len(chunks)} chunks the model differs from {how} on the whole sequences "
-            f"(max |diff| {difference:.3g})",
-            difference,
-        )
+    _must_equal(got, expected, f"fed in {len(chunks)} chunks the model differs from {how} on the whole sequences")
     return f"{len(chunks)} chunks of {subject.steps} steps equal {how} on the whole sequences ({chunking})"
 
 
@@ -624,13 +623,9 @@ def _rows_independent(subject: _Subject) -> str:
     subject.zero()
     after = subject.feed(changed)
     for k, (old, new) in enumerate(zip(before, after, strict=True)):
-        difference = _close(new[1:], old[1:])
-        if difference is not None:
-            raise _Fail(
-                f"changing row 0 changed the other rows' outputs in batch {k + 1} (max |diff| "
-                f"{difference:.3g}): rows share state",
-                difference,
-            )
+        _must_equal(
+            new[1:], old[1:], f"changing row 0 changed the other rows' outputs in batch {k + 1}: rows share state"
+        )
     return f"changing row 0 of {len(chunks)} batches left rows 1 to {subject.batch - 1} as they were"
 
 
@@ -653,13 +648,11 @@ def _reset(subject: _Subject, how: str) -> str:
             f"(max |value| {max(left):.3g})",
             max(left),
         )
-    difference = _close(to_numpy(subject.model(probe)), cold)
-    if difference is not None:
-        raise _Fail(
-            f"after {how}, the next batch's output differs from its output from zero state "
-            f"(max |diff| {difference:.3g})",
-            difference,
-        )
+    _must_equal(
+        to_numpy(subject.model(probe)),
+        cold,
+        f"after {how}, the next batch's output differs from its output from zero state",
+    )
     return f"{len(left)} state variables zeros, and the next batch's output as from a fresh start"
 
 
