@@ -58,6 +58,14 @@ def run(name: str | None) -> tuple[int, list[str], float]:
     return proc.returncode, failed, wall
 
 
+def verdict(code: int, failed: list[str]) -> str:
+    """CAUGHT (claims failed), SURVIVED (the spec passed), or ERROR (pytest stopped otherwise: a mutant
+    whose patch target is missing in the installed Keras is a usage error, exit code 4, not a survivor)."""
+    if code == 1 and failed:
+        return "CAUGHT"
+    return "SURVIVED" if code == 0 else "ERROR"
+
+
 def run_check(name: str | None) -> dict[str, list[str]]:
     """The rules of check_model that fail with mutant ``name`` (None: unmutated), from a fresh process."""
     proc = subprocess.run(
@@ -87,16 +95,19 @@ def main(argv: list[str]) -> int:
     if clean:
         print(f"  check_model must pass on the unmutated Keras first: {clean}")
         return 1
-    caught, seen = 0, set()
+    caught, seen, errors = 0, set(), []
     for name in names:
         code, failed, wall = run(name)
-        killed = code == 1 and failed
-        caught += bool(killed)
-        print(f"\n{'CAUGHT  ' if killed else 'SURVIVED'} {name}: {MUTANTS[name][0]} ({wall:.0f} s)", flush=True)
+        outcome = verdict(code, failed)
+        caught += outcome == "CAUGHT"
+        errors += [name] if outcome == "ERROR" else []
+        print(f"\n{outcome:<8} {name}: {MUTANTS[name][0]} ({wall:.0f} s)", flush=True)
         for claim in failed:
             print(f"    caught by {claim}")
-        if not killed:
+        if outcome == "SURVIVED":
             print(f"    exit code {code}: no claim failed")
+        elif outcome == "ERROR":
+            print(f"    exit code {code}: the mutant could not be applied or the spec did not run")
         rules = run_check(name)
         seen |= set(rules)
         print(
@@ -107,6 +118,9 @@ def main(argv: list[str]) -> int:
             flush=True,
         )
     print(f"\nmutation score: {caught}/{len(names)} = {100 * caught / len(names):.0f} %")
+    if errors:
+        print(f"mutants that could not run (an error, not a survivor): {', '.join(errors)}")
+        return 1
     if set(names) != set(MUTANTS):
         return 0 if caught == len(names) else 1
     from statefulness.check import RULES

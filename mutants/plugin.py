@@ -11,9 +11,16 @@ def pytest_configure(config):
 
     if KERAS_MAJOR < 3:
         raise RuntimeError("the mutants patch Keras 3 internals; run them with Keras 3 (tox -e mutants)")
+    import pytest
+
     from . import MUTANTS
 
-    MUTANTS[name][1]()
+    try:
+        MUTANTS[name][1]()
+    except (AttributeError, ImportError) as error:  # the Keras under test has no such place to patch
+        raise pytest.UsageError(
+            f"mutant {name!r} cannot be applied: its patch target is missing in this Keras ({error})"
+        ) from None
     config.stash_mutant = name
 
 

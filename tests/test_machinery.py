@@ -2,13 +2,17 @@
 deviation that shows is reported as one and keeps the run green; one that no longer shows (fixed
 upstream) turns the run red; a claim that fails otherwise than diagnosed fails; and the claims report
 gives each its verdict. The spec's real ``conftest.py`` hook and claims-report plugin run on a small
-spec of three claims, with a registry made for it."""
+spec of four claims, with a registry made for it. And the mutants' plugin: a mutant whose patch target
+the installed Keras lacks stops the run as an error, which ``python -m mutants`` reports as one (never
+as a mutant that survived)."""
 
 from __future__ import annotations
 
 import json
 import textwrap
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,3 +89,32 @@ def test_known_deviations_and_the_claims_report_give_each_claim_its_verdict(pyte
         "test_a_claim_fixed_upstream": "fail",
         "test_a_claim_broken_otherwise_than_diagnosed": "fail",
     }
+
+
+MISSING_TARGET = """
+from mutants import MUTANTS
+
+
+def patch_what_is_not_there():
+    from keras.src.layers.rnn.rnn import RNN
+
+    RNN.no_such_method.__code__  # an attribute this Keras does not have
+
+
+MUTANTS["missing_target"] = ("patches a method this Keras does not have", patch_what_is_not_there)
+"""
+
+
+def test_a_mutant_whose_patch_target_is_missing_is_an_error_not_a_survivor(pytester, monkeypatch):
+    from mutants.__main__ import verdict
+
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("STATEFULNESS_MUTANT", "missing_target")
+    pytester.makeconftest(textwrap.dedent(MISSING_TARGET))
+    pytester.makepyfile(test_claim="def test_a_claim_that_holds():\n    assert True\n")
+    result = pytester.runpytest_subprocess("-p", "mutants.plugin", "-p", "no:randomly", "-p", "no:cacheprovider")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*mutant 'missing_target' cannot be applied: its patch target is missing*"])
+    assert verdict(result.ret, []) == "ERROR"
+    assert (verdict(0, []), verdict(1, ["a claim"])) == ("SURVIVED", "CAUGHT")
