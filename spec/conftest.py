@@ -32,7 +32,9 @@ def pytest_collection_modifyitems(config, items):
         if found is not None:
             deviation, covers = found
             reason = f"{deviation.cause} {covers.consequence}".strip()
-            item.add_marker(pytest.mark.xfail(strict=True, raises=exception_type(deviation.raises), reason=reason))
+            item.add_marker(
+                pytest.mark.xfail(strict=True, raises=exception_type(covers.raises or deviation.raises), reason=reason)
+            )
             item.user_properties.append(("deviation", deviation.cause))
             if covers.consequence:
                 item.user_properties.append(("consequence", covers.consequence))

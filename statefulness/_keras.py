@@ -29,6 +29,7 @@ with warnings.catch_warnings():
 
 __all__ = [
     "BACKEND",
+    "BATCH_SIZE_REFUSAL",
     "KERAS_MAJOR",
     "KERAS_VERSION",
     "keras",
@@ -47,6 +48,17 @@ __all__ = [
 KERAS_VERSION: str = keras.__version__
 KERAS_MAJOR: int = int(KERAS_VERSION.split(".")[0])
 BACKEND: str = keras.backend.backend()
+
+
+BATCH_SIZE_REFUSAL: tuple[type[Exception], str] = {
+    2: (ValueError, "is incompatible with the layer"),
+    3: (ValueError, "If an RNN is stateful, the batch size of the input sequences must be the same"),
+}[KERAS_MAJOR]
+"""How this Keras refuses a batch of another size than a stateful layer was built for, on purpose: the
+exception and words of its message. Keras 2 checks the input against the layer's input spec (which holds
+the batch size); Keras 3 checks in ``RNN.call`` from 3.12 (keras/src/layers/rnn/rnn.py, PR #21742). Read
+from runs of every env of the matrix (Keras 2.12 to 2.21, Keras 3.13 and 3.15 on TensorFlow, JAX, PyTorch);
+before 3.12 a refusal, where there is one, is an accident of the cell's arithmetic (a known deviation)."""
 
 
 def seed_everything(seed: int) -> None:

@@ -27,6 +27,7 @@ import numpy as np
 
 from ._keras import (
     BACKEND,
+    BATCH_SIZE_REFUSAL,
     KERAS_VERSION,
     assign_zeros,
     keras,
@@ -661,10 +662,16 @@ def _refuses(subject: _Subject, other: str) -> str:
     if rows == subject.batch:
         raise _NotApplicable("the model takes batches of one row")
     x = subject.draw(6, rows=rows)
+    error_type, words = BATCH_SIZE_REFUSAL
     try:  # on the copy: Keras 2 relaxes a nested Sequential's batch size when it refuses a batch
         out = to_numpy(subject.clone()(x))
-    except Exception as error:  # noqa: BLE001 - any refusal: which one is reported
-        return f"refused with {_qualname(type(error))}"
+    except Exception as error:  # noqa: BLE001 - a refusal by accident is a failure, with its type
+        if isinstance(error, error_type) and words in str(error):
+            return f"refused with {_qualname(type(error))}: {words}..."
+        raise _Fail(
+            f"a batch of {rows} rows was refused, but not for its size (by accident): {_qualname(type(error))}: "
+            f"{_short(error)}"
+        ) from None
     raise _Fail(
         f"a batch of {rows} rows (built for {subject.batch}) ran without an error and returned {out.shape[0]} rows"
     )

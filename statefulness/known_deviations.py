@@ -35,6 +35,8 @@ class Covers:
     parts of ``[a-b-c]``), e.g. ``("model.reset_states()",)`` for that reset over every shape."""
     consequence: str = ""
     """How the deviation makes this claim fail, where that is not plain."""
+    raises: str | None = None
+    """How this claim fails, where it differs from the deviation's ``raises``."""
 
     def matches(self, test_id: str) -> bool:
         """Does this name ``test_id`` (``file::test_name[params]``)?"""
@@ -224,6 +226,41 @@ DEVIATIONS: list[Deviation] = [
                 ("LSTM in a nested Model",),
             ),
         ),
+    ),
+    Deviation(
+        id="a batch of more rows is refused only by accident",
+        keras=">=3,<3.12",
+        backends=("tensorflow",),
+        diagnosis=(
+            "Before Keras 3.12, `RNN.call` does not check the batch size of its input against the stored "
+            "state's. A batch of more rows than the state's B fails only in the cell's arithmetic, where the "
+            "input's rows meet the state's: a direct call raises TensorFlow's `InvalidArgumentError` (an "
+            "`AddV2` of incompatible shapes), `predict_on_batch` and `predict` a `ValueError` from graph "
+            'construction ("Dimensions must be equal, but are 3 and 2"). A refusal, but not one that '
+            "says why, and a batch of one row is not refused at all. Measured with Keras 3.3.3, 3.4.1, 3.6.0, "
+            '3.9.2 and 3.11.3 on TensorFlow; 3.13.2 and 3.15.1 refuse on purpose ("If an RNN is stateful, '
+            'the batch size of the input sequences must be the same..."). Keras 3 before 3.12 on JAX and '
+            "PyTorch was not run."
+        ),
+        upstream="https://github.com/keras-team/keras/issues/21183",
+        tests=(
+            Covers(
+                "test_07_batch_size.py::test_a_stateful_model_refuses_one_batch_of_another_size[direct call-more rows]",
+                raises="tensorflow.python.framework.errors_impl.InvalidArgumentError",
+            ),
+            Covers(
+                "test_07_batch_size.py::test_a_stateful_model_refuses_one_batch_of_another_size"
+                "[predict_on_batch-more rows]"
+            ),
+            Covers("test_07_batch_size.py::test_predict_refuses_a_batch_size_larger_than_the_stateful_one"),
+            Covers(
+                _SHAPES_REFUSE,
+                ("direct call", "more rows"),
+                raises="tensorflow.python.framework.errors_impl.InvalidArgumentError",
+            ),
+            Covers(_SHAPES_REFUSE, ("predict_on_batch", "more rows")),
+        ),
+        rules=("refuses-other-batch-size[more rows]",),
     ),
     Deviation(
         id="predict broadcasts a partial batch",
