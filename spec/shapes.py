@@ -34,6 +34,7 @@ import numpy as np
 
 import statefulness
 from statefulness._keras import keras, to_numpy
+from statefulness.check import expected_when_chunked
 
 from . import reference
 
@@ -203,14 +204,5 @@ class Yardstick:
         """Every step's output when ``chunks`` are fed one after another to the stateful model from zero
         state, joined in time: what ``Shape.chunking`` says that must equal."""
         forward = self.whole(np.concatenate(chunks, axis=1))
-        if self.shape.chunking == "continues":
-            return forward
-        backward = self.whole(np.concatenate(chunks[::-1], axis=1))
-        if self.shape.chunking == "backwards":
-            return backward
-        # bidirectional: forward half of the whole sequence, backward half from the chunks reversed,
-        # each chunk's slice put back at its own steps
-        ends = np.cumsum([c.shape[1] for c in chunks[::-1]])
-        pieces = np.split(backward, ends[:-1], axis=1)[::-1]
-        half = forward.shape[-1] // 2
-        return np.concatenate([forward[..., :half], np.concatenate(pieces, axis=1)[..., half:]], axis=-1)
+        backward = None if self.shape.chunking == "continues" else self.whole(np.concatenate(chunks[::-1], axis=1))
+        return expected_when_chunked(forward, backward, [c.shape[1] for c in chunks], self.shape.chunking)
