@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tutorial_port import train_the_tutorials_way  # noqa: E402
 
 from statefulness import versions  # noqa: E402
-from statefulness.experiments import EXPERIMENTS, RECIPES, run_experiment  # noqa: E402
+from statefulness.experiments import EXPERIMENTS, run_experiment  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -31,9 +31,9 @@ def main(argv=None) -> int:
     env = versions()
     rows = []
     for name in args.experiments:
-        epochs = max(1, round(RECIPES[name].epochs * args.epochs))
-        if epochs % RECIPES[name].log_every:
-            epochs -= epochs % RECIPES[name].log_every
+        epochs = max(1, round(EXPERIMENTS[name].epochs * args.epochs))
+        if epochs % EXPERIMENTS[name].log_every:
+            epochs -= epochs % EXPERIMENTS[name].log_every
         start = time.perf_counter()
         _, tutorial_accuracy = train_the_tutorials_way(name, seed=args.seed, epochs=epochs)
         tutorial_s = time.perf_counter() - start

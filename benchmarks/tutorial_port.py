@@ -9,7 +9,7 @@ import numpy as np
 
 import statefulness as sf
 from statefulness import keras
-from statefulness.experiments import RECIPES, SPLIT, split_layouts
+from statefulness.experiments import EXPERIMENTS, SPLIT, split_layouts
 
 
 def tutorial_model(recipe, dataset):
@@ -27,7 +27,7 @@ def tutorial_model(recipe, dataset):
 
 def train_the_tutorials_way(name: str, seed: int = 7, epochs: int | None = None):
     """Build and train recipe ``name`` as the tutorial's code does; return the model and its accuracy."""
-    recipe = RECIPES[name]
+    recipe = EXPERIMENTS[name]
     epochs = epochs or recipe.epochs
     if name == "split_sequence":
         return _split_sequence_the_qa_way(recipe, seed, epochs)

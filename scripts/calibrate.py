@@ -1,5 +1,5 @@
 """Train every recipe over many seeds and keep the per-seed results: the evidence behind every
-learning-claim threshold in ``statefulness/claims.py``.
+learning-claim threshold that ``statefulness/experiments.py`` declares.
 
     python scripts/calibrate.py --seeds 0-19 --tier default
     python scripts/calibrate.py --seeds 0-9 --tier full --experiments variable_length
@@ -34,14 +34,13 @@ def load() -> list[dict]:
 
 def calibrate(experiments, tiers, seed_list) -> None:
     from statefulness import versions
-    from statefulness.claims import figures
-    from statefulness.experiments import RECIPES, run_experiment
+    from statefulness.experiments import EXPERIMENTS, run_experiment
 
     done = {(r["experiment"], r["tier"], r["seed"]) for r in load()}
     env = versions()
     for tier in tiers:
         for name in experiments:
-            if tier == "default" and not RECIPES[name].quick_epochs:
+            if tier == "default" and not EXPERIMENTS[name].quick_epochs:
                 continue  # the default tier trains the full schedule: the full rows are its calibration
             for seed in seed_list:
                 if (name, tier, seed) in done:
@@ -51,8 +50,7 @@ def calibrate(experiments, tiers, seed_list) -> None:
                     "experiment": name,
                     "tier": tier,
                     "seed": seed,
-                    "epochs": outcome.epochs,
-                    **figures(outcome),
+                    **outcome.figures.to_dict(),
                     "wall_s": outcome.wall_s,
                     "keras": env["keras"],
                     "backend": env["backend"],
@@ -64,14 +62,14 @@ def calibrate(experiments, tiers, seed_list) -> None:
 
 
 def table() -> str:
-    from statefulness.claims import CLAIMS
+    from statefulness.experiments import EXPERIMENTS
 
     rows = load()
     lines = [
         "# Calibration of the learning claims",
         "",
         "Per-seed results of `scripts/calibrate.py` (raw rows: `results.jsonl`). Each learning claim's",
-        "threshold in `statefulness/claims.py` cites the rows below; the spec's fixed seeds are among them.",
+        "threshold in `statefulness/experiments.py` cites the rows below; the spec's fixed seeds are among them.",
         "",
     ]
     groups = sorted({(r["experiment"], r["tier"], r["epochs"], r["keras"], r["backend"]) for r in rows})
@@ -102,7 +100,7 @@ def table() -> str:
                 + " | ".join(_fmt(fn(r[k] for r in sel)) if k in numeric else "" for k in keys)
                 + " |"
             )
-        held = [c for c in CLAIMS if c.experiment == experiment]
+        held = EXPERIMENTS[experiment].claims if experiment in EXPERIMENTS else ()
         for claim in held:
             ok = sum(claim.holds_for(r) for r in sel)
             lines.append(f"\n- `{claim.id}` ({claim.threshold_text}): holds for {ok} of {len(sel)} seeds")

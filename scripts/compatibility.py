@@ -81,8 +81,8 @@ def main() -> None:
         "## Key figures of the learning claims",
         "",
         "What each env observed, seed 7, default tier (`statefulness run --full` and `pytest --full` train the",
-        "full schedules). Thresholds and their calibration: [statefulness/claims.py](statefulness/claims.py),",
-        "[calibration/TABLE.md](calibration/TABLE.md).",
+        "full schedules). Thresholds and their calibration:",
+        "[statefulness/experiments.py](statefulness/experiments.py), [calibration/TABLE.md](calibration/TABLE.md).",
         "",
         matrix_markdown(_only(reports, lambda c: any(s in c for s in LEARNING)), figures=True, deviations=False),
     ]

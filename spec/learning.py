@@ -1,20 +1,19 @@
-"""Judging a learning claim: the claim's statement, figure and threshold live in
-``statefulness/claims.py`` (read by the spec, ``statefulness run`` and the calibration table alike)."""
+"""Judging a learning claim: the claim's statement, figure and threshold are declared by its experiment
+(``statefulness/experiments.py``), which the spec, ``statefulness run`` and the calibration table all read."""
 
 from __future__ import annotations
 
-from statefulness.claims import CLAIMS_BY_ID, figures
+from statefulness.experiments import claims_by_id
 
 
 def check(claim_id: str, outcomes, observe) -> None:
     """Assert the claim on every seed's outcome; record what was observed for the claims report."""
-    claim = CLAIMS_BY_ID[claim_id]
+    claim = claims_by_id()[claim_id]
     failures = []
     for outcome in outcomes:
-        figs = figures(outcome)
-        seen = claim.observe(figs)
+        seen = claim.observe(outcome.figures)
         observe(f"seed {outcome.seed}, {outcome.epochs} epochs", seen)
-        if not claim.holds_for(figs):
+        if not claim.holds_for(outcome.figures):
             failures.append(f"seed {outcome.seed} ({outcome.epochs} epochs): observed {seen}")
     assert not failures, (
         f"claim {claim_id!r} broke: {claim.statement}\n  expected: {claim.threshold_text}"

@@ -21,6 +21,6 @@ def test_the_within_batch_model_answers_each_letter_alone_as_it_does_inside_the_
     """The trained model's output for each letter fed alone (a batch of one) equals its output for that
     letter inside the ordered batch of 25, to float32 tolerance: no context from the batch is used."""
     for outcome in outcomes("within_batch"):
-        diff = outcome.extras["batch_vs_alone_max_diff"]
+        diff = outcome.figures.batch_vs_alone_max_diff
         observe(f"seed {outcome.seed} max |batch - alone|", diff)
         assert diff <= 1e-5, f"seed {outcome.seed}: outputs in the batch and alone differ by {diff:.2g}"

@@ -29,23 +29,13 @@ def _seed(text: str) -> int:
     return value
 
 
-EXPERIMENTS = (
-    "one_char",
-    "window_features",
-    "window_timesteps",
-    "within_batch",
-    "stateful",
-    "variable_length",
-    "split_sequence",
-)
-"""The recipes of ``experiments.py`` (checked equal there), named here so that ``--help``, ``matrix`` and
-``spec-doc`` do not load Keras."""
-
 CHECK_EXAMPLES = ("tutorial", "stacked-gru", "bidirectional-lstm")
 """The built-in models of ``check.py`` (checked equal there)."""
 
 
 def _parser() -> argparse.ArgumentParser:
+    from .experiments import EXPERIMENTS  # declarations only: importing them does not load Keras
+
     parser = _Parser(prog="statefulness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -162,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
+    from .experiments import EXPERIMENTS
+
     unknown = [e for e in args.experiments if e not in EXPERIMENTS]
     if unknown:
         return _usage(f"unknown experiment {unknown[0]!r}; expected any of {', '.join(EXPERIMENTS)}")

@@ -9,17 +9,18 @@ import time
 from pathlib import Path
 
 from ._keras import versions
-from .claims import CLAIMS, figures
-from .experiments import RECIPES, Outcome, run_experiment
+from .experiments import EXPERIMENTS, Outcome, run_experiment
 
 
 def run_all(names: list[str], seeds: list[int], *, full: bool, progress: bool) -> list[Outcome]:
     outcomes = []
     for name in names:
         for seed in seeds:
-            recipe = RECIPES[name]
-            epochs = recipe.schedule(full)
-            shortened = "" if epochs == recipe.epochs else f" (the tutorial's is {recipe.epochs}; --full for it)"
+            experiment = EXPERIMENTS[name]
+            epochs = experiment.schedule(full)
+            shortened = (
+                "" if epochs == experiment.epochs else f" (the tutorial's is {experiment.epochs}; --full for it)"
+            )
             print(f"training {name}: {epochs} epochs{shortened}, seed {seed} ...", file=sys.stderr, flush=True)
             outcome = run_experiment(name, seed=seed, full=full, progress=progress)
             print(
@@ -35,8 +36,8 @@ def judge(outcomes: list[Outcome]) -> list[dict]:
     """One verdict per claim and outcome of the claim's experiment."""
     verdicts = []
     for outcome in outcomes:
-        figs = figures(outcome)
-        for claim in (c for c in CLAIMS if c.experiment == outcome.experiment):
+        figs = outcome.figures
+        for claim in EXPERIMENTS[outcome.experiment].claims:
             verdicts.append(
                 {
                     "claim": claim.id,
@@ -130,7 +131,7 @@ def write_report(directory: Path, outcomes: list[Outcome], verdicts: list[dict],
         fig.tight_layout()
         fig.savefig(directory / f"{name}.png", dpi=100)
         plt.close(fig)
-        recipe = RECIPES[name]
+        recipe = EXPERIMENTS[name]
         lines += [
             "",
             f"## {name}",

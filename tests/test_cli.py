@@ -16,8 +16,17 @@ from statefulness import cli
 from statefulness.experiments import EXPERIMENTS
 
 
-def test_the_command_line_knows_every_recipe():
-    assert cli.EXPERIMENTS == EXPERIMENTS
+def test_run_help_lists_every_experiment_without_loading_keras():
+    script = (
+        "import contextlib, io, sys\n"
+        "from statefulness import cli\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit): cli.main(['run', '--help'])\n"
+        "print(out.getvalue()); print(sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "any of " + ", ".join(EXPERIMENTS) in " ".join(proc.stdout.split())
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 
 @pytest.mark.parametrize(
@@ -128,6 +137,6 @@ def test_run_prints_the_claims_table_and_writes_json_and_a_report(tmp_path, caps
     assert "within_batch_learns" in out and "holds" in out
     data = json.loads((tmp_path / "out.json").read_text())
     assert data["environment"]["keras"] and {v["claim"] for v in data["verdicts"]} == {"within_batch_learns"}
-    assert data["outcomes"][0]["extras"]["random_patterns"]
+    assert data["outcomes"][0]["figures"]["random"] == len(data["outcomes"][0]["details"]["random_patterns"]) == 20
     assert (tmp_path / "rep" / "report.md").read_text().count("| within_batch_") == 1
     assert (tmp_path / "rep" / "within_batch.png").stat().st_size > 1000

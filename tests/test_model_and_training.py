@@ -157,5 +157,6 @@ def test_run_experiment_trains_only_the_split_variants_asked_for():
     from statefulness.experiments import run_experiment
 
     outcome = run_experiment("split_sequence", epochs=1, variants=("stateless",))
-    assert set(outcome.extras) == {"stateless"}
-    assert outcome.accuracy == outcome.extras["stateless"]["later_pieces"]
+    measured = {k for k, v in outcome.figures.to_dict().items() if v is not None and "_piece" in k}
+    assert measured == {"stateless_first_piece", "stateless_later_pieces"}
+    assert outcome.accuracy == outcome.figures.stateless_later_pieces
