@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import statefulness
-from statefulness._keras import keras, to_numpy
+from statefulness._keras import BATCH_SIZE_REFUSAL, keras, to_numpy
 from statefulness.model import stateful_layers
 
 from . import shapes
@@ -62,11 +62,13 @@ def test_every_shape_loads_back_with_its_weights_its_batch_size_and_stateful_lay
 @pytest.mark.wide
 @pytest.mark.parametrize("shape", shapes.SHAPES, ids=str)
 def test_a_refused_batch_of_another_size_leaves_every_shape_as_it_was_and_loadable(shape, saved):
-    """A batch of one row more than the batch size, which a stateful model refuses (chapter 7), leaves
-    the model as it was: its config is unchanged, and saved and loaded back it keeps its batch size."""
+    """A batch of one row more than the batch size, which a stateful model refuses with this version's
+    words (chapter 7), leaves the model as it was: its config is unchanged, and saved and loaded back it
+    keeps its batch size."""
     model = shape.build(shapes.BATCH)
     config = model.get_config()
-    with pytest.raises(Exception):  # noqa: B017 - any refusal (which one, chapter 7 says)
+    error, words = BATCH_SIZE_REFUSAL
+    with pytest.raises(error, match=words):
         model(np.zeros((shapes.BATCH + 1, shapes.STEPS, *shape.features), "float32"))
     assert model.get_config() == config, f"{shape}: a refused batch changed the model's config"
     assert saved(model).inputs[0].shape[0] == shapes.BATCH

@@ -259,6 +259,11 @@ DEVIATIONS: list[Deviation] = [
                 raises="tensorflow.python.framework.errors_impl.InvalidArgumentError",
             ),
             Covers(_SHAPES_REFUSE, ("predict_on_batch", "more rows")),
+            Covers(
+                "test_08_save_and_load.py::test_a_refused_batch_of_another_size_leaves_every_shape_as_it_was_and_loadable",
+                consequence="What the refusal leaves behind is not checked there: no refusal on purpose happens.",
+                raises="tensorflow.python.framework.errors_impl.InvalidArgumentError",
+            ),
         ),
         rules=("refuses-other-batch-size[more rows]",),
     ),
@@ -281,6 +286,32 @@ DEVIATIONS: list[Deviation] = [
             Covers(
                 "test_07_batch_size.py::"
                 "test_predict_returns_one_row_per_sample_even_when_the_batch_size_does_not_divide_them"
+            ),
+        ),
+    ),
+    Deviation(
+        id="a partial batch is refused only by accident",
+        keras=">=3.12,<3.14",
+        backends=("tensorflow",),
+        diagnosis=(
+            "Keras 3.12 and 3.13 on TensorFlow refuse a sample count that the stateful batch size does not "
+            "divide, but not on purpose: the batch-size check that PR #21742 added to `RNN.call` compares "
+            "the batch dimension of the last, partial batch, which is symbolic in the traced function of "
+            "`predict`, `fit` and `evaluate`, and using it as a Python bool raises "
+            "`OperatorNotAllowedInGraphError` instead of the check's own `ValueError`. The user is told about "
+            "graph execution, not about the batch size. Measured with Keras 3.12.0 and 3.13.2; 3.11.3 and "
+            "3.14.0 run the partial batch (the two deviations above and below), 3.15.1 too."
+        ),
+        upstream="https://github.com/keras-team/keras/issues/21942",
+        raises="tensorflow.python.framework.errors_impl.OperatorNotAllowedInGraphError",
+        tests=(
+            Covers(
+                "test_07_batch_size.py::"
+                "test_predict_returns_one_row_per_sample_even_when_the_batch_size_does_not_divide_them"
+            ),
+            Covers(
+                "test_07_batch_size.py::"
+                "test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide"
             ),
         ),
     ),
