@@ -8,6 +8,7 @@ import contextlib
 import importlib.util
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -102,23 +103,21 @@ def test_registering_fills_in_each_claims_experiment(throwaway):
 
 
 @pytest.mark.parametrize(
-    ("experiment", "words"),
+    ("experiment", "error", "words"),
     [
-        (THROWAWAY.__class__(**{**THROWAWAY.__dict__, "name": "one_char"}), "the name 'one_char' is taken"),
+        (replace(THROWAWAY, name="one_char"), ValueError, "the name 'one_char' is taken"),
+        (replace(THROWAWAY, claims=(_claim("stateful_learns"),)), ValueError, "the id 'stateful_learns' is taken"),
         (
-            THROWAWAY.__class__(**{**THROWAWAY.__dict__, "claims": (_claim("stateful_learns"),)}),
-            "the id 'stateful_learns' is taken",
-        ),
-        (
-            THROWAWAY.__class__(**{**THROWAWAY.__dict__, "claims": (_claim(check=below("from_A", "Z")),)}),
+            replace(THROWAWAY, claims=(_claim(check=below("from_A", "Z")),)),
+            ValueError,
             "'throwaway_answers_every_pattern' is judged on from_A, which 'throwaway' does not measure",
         ),
-        ("one_char", "experiment: expected an Experiment, got str"),
+        ("one_char", TypeError, "experiment: expected an Experiment, got str"),
     ],
 )
-def test_an_experiment_that_cannot_be_registered_is_refused_naming_why(experiment, words):
+def test_an_experiment_that_cannot_be_registered_is_refused_naming_why(experiment, error, words):
     before = dict(experiments.EXPERIMENTS)
-    with pytest.raises((ValueError, TypeError), match=words):
+    with pytest.raises(error, match=words):
         register(experiment)
     assert experiments.EXPERIMENTS == before
 
