@@ -424,6 +424,11 @@ SPLIT_NO_RESET_GAP = 0.05
 assert set(VARIABLE_LENGTH_MIN_ACCURACY) == set(VARIABLE_LENGTH_MIN_SUBSEQUENCES) == set(TIERS)
 
 
+NAIVE_SCHEDULE = {"units": 32, "epochs": 500, "batch_size": 1, "shuffle": True}
+"""The tutorial's schedule for its naive LSTMs (one letter, the windows) and for variable length: LSTM(32),
+500 epochs, one sample per batch, shuffled."""
+
+
 def _pct(f) -> str:
     return f"{100 * f['accuracy']:.2f} % ({f['patterns_right']}/{f['patterns']} patterns)"
 
@@ -441,10 +446,7 @@ register(
         "one_char",
         "Naive LSTM for Learning One-Char to One-Char Mapping",
         "one_char",
-        units=32,
-        epochs=500,
-        batch_size=1,
-        shuffle=True,
+        **NAIVE_SCHEDULE,
         claims=(
             Claim(
                 "one_char_does_not_learn",
@@ -461,10 +463,7 @@ register(
         "window_features",
         "Naive LSTM for a Three-Char Feature Window to One-Char Mapping",
         "window_features",
-        units=32,
-        epochs=500,
-        batch_size=1,
-        shuffle=True,
+        **NAIVE_SCHEDULE,
         claims=(
             Claim(
                 "window_features_does_not_learn",
@@ -481,10 +480,7 @@ register(
         "window_timesteps",
         "Naive LSTM for a Three-Char Time Step Window to One-Char Mapping",
         "window_timesteps",
-        units=32,
-        epochs=500,
-        batch_size=1,
-        shuffle=True,
+        **NAIVE_SCHEDULE,
         claims=(
             Claim(
                 "window_timesteps_learns",
@@ -565,10 +561,7 @@ register(
         "variable_length",
         "LSTM with Variable-Length Input to One-Char Output",
         "variable_length",
-        units=32,
-        epochs=500,
-        batch_size=1,
-        shuffle=True,
+        **NAIVE_SCHEDULE,
         quick_epochs=100,
         claims=(
             Claim(
