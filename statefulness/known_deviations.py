@@ -206,6 +206,33 @@ DEVIATIONS: list[Deviation] = [
         when="custom_layer_holds_state",
     ),
     Deviation(
+        id="Keras 2 prefers a stored state that is not zero over initial_state",
+        keras="<3",
+        diagnosis=(
+            "A Keras 2 stateful RNN called with `initial_state` uses the given state only while its stored "
+            "state is all zeros: `RNN._process_inputs` (keras/layers/rnn/base_rnn.py) counts the non-zero "
+            "entries of `self.states` and, if there are any, takes `self.states` instead "
+            "(`tf.compat.v1.cond(non_zero_count > 0, lambda: self.states, lambda: initial_state)`), "
+            "silently: the given state is ignored after the first batch until the next reset. Keras 3 "
+            "(`RNN.call`, keras/src/layers/rnn/rnn.py) always starts from the given state. Measured on "
+            "Keras 2.12.0, 2.15.0 and tf-keras 2.21.0 for every one-layer kind (LSTM, GRU, SimpleRNN, RNN "
+            "over cells, go_backwards, Bidirectional, ConvLSTM1D); Keras 3.3.3, 3.11.3, 3.13.2 and 3.15.1 on "
+            "TensorFlow, and 3.15.1 on JAX and PyTorch, take the given state. A model that relies on "
+            "either behaviour computes something else after the upgrade. Reset the layer before a call "
+            "with `initial_state` to get the same result on both, or assign the state variables instead. "
+            "The rule answered keras-team/keras#10965 and tensorflow/tensorflow#32299 (both titled \"RNN "
+            "stateful is incompatible with initial_state\", closed), which asked that a stateful layer use "
+            "the given state once and its own state after; Keras 3 dropped it."
+        ),
+        upstream="https://github.com/keras-team/keras/issues/10965",
+        tests=(
+            Covers(
+                "test_09_initial_state_and_masking.py::"
+                "test_a_stateful_layer_called_with_an_initial_state_starts_from_it_even_when_its_stored_state_is_not_zero"
+            ),
+        ),
+    ),
+    Deviation(
         id="Keras 2 Sequential forgets its batch size after a refused batch",
         keras="<3",
         diagnosis=(
