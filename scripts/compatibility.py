@@ -1,6 +1,6 @@
 """Write COMPATIBILITY.md from the claims reports of a matrix run (``tox -m matrix`` writes them).
 
-    python scripts/compatibility.py reports/ runs.tsv --commit 0aaef80 > COMPATIBILITY.md
+    python scripts/compatibility.py reports/ runs.tsv --commit 0aaef80 > COMPATIBILITY.md   # and docs/matrix.png
 
 ``runs.tsv``: one line per env run, ``env<TAB>wall seconds<TAB>tests`` (tox's wall time and pytest's
 summary line), in the order the table should show. Every table below the header is rendered by
@@ -13,7 +13,7 @@ import argparse
 import time
 from pathlib import Path
 
-from statefulness.matrix import deviations_markdown, env_label, load_report, matrix_markdown
+from statefulness.matrix import deviations_markdown, env_label, load_report, matrix_markdown, matrix_png
 
 BREADTH = ("every_shape", "_any_kind", "gru_and_simple_rnn", "numpy_yardstick")
 """Words in the names of the claims over every layer kind and model shape (spec/shapes.py)."""
@@ -34,12 +34,14 @@ def main() -> None:
     parser.add_argument("reports", type=Path, help="the folder of claims-<env>.json")
     parser.add_argument("runs", type=Path, help="env, wall seconds and tests per line, tab-separated")
     parser.add_argument("--commit", required=True)
+    parser.add_argument("--png", type=Path, default=Path("docs/matrix.png"), help="where to draw the picture")
     args = parser.parse_args()
 
     runs = [line.split("\t") for line in args.runs.read_text().splitlines() if line.strip()]
     reports = [load_report(args.reports / f"claims-{env}.json") for env, *_ in runs]
     breadth = lambda claim: any(word in claim for word in BREADTH)  # noqa: E731
     total = sum(float(wall) for _, wall, _ in runs)
+    matrix_png(reports, args.png)
     out = [
         "# Compatibility: the spec on every environment of `tox.ini`",
         "",
@@ -52,6 +54,11 @@ def main() -> None:
         "fix upstream turns the env red until the entry is updated. To see what changes between the Keras you have",
         "and the one you are moving to: `statefulness matrix --compare reports/claims-tf215.json "
         "reports/claims-tf221.json`.",
+        "",
+        f"![Claims by environment, coloured by verdict]({args.png.as_posix()})",
+        "",
+        "Each row is one claim (one spec test, its cases folded: light orange where only some cases are a",
+        "known deviation), each column an env; drawn from the same reports by `statefulness matrix --png`.",
         "",
         "## Wall time per env",
         "",

@@ -117,6 +117,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     matrix.add_argument("--output", type=Path, metavar="PATH", help="write the Markdown there too")
     matrix.add_argument(
+        "--png",
+        type=Path,
+        metavar="PATH",
+        help="also draw the claims by environment, coloured by verdict, as a PNG (needs matplotlib)",
+    )
+    matrix.add_argument(
         "--figures",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -274,8 +280,15 @@ def _custom_objects(module: str) -> dict:
 
 
 def _matrix(args) -> int:
-    from .matrix import compare, load_report, matrix_markdown
+    from .matrix import compare, load_report, matrix_markdown, matrix_png
 
+    if args.png is not None and args.compare:
+        return _usage("--png draws the whole matrix; it does not go with --compare")
+    if args.png is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            return _usage("--png needs matplotlib: pip install 'statefulness[plots]'")
     try:
         reports = [load_report(p) for p in args.reports]
     except (OSError, ValueError) as error:
@@ -295,6 +308,8 @@ def _matrix(args) -> int:
     print(text)
     if args.output:
         args.output.write_text(text + "\n")
+    if args.png:
+        matrix_png(reports, args.png)
     return 0
 
 

@@ -220,8 +220,8 @@ DEVIATIONS: list[Deviation] = [
             "TensorFlow, and 3.15.1 on JAX and PyTorch, take the given state. A model that relies on "
             "either behaviour computes something else after the upgrade. Reset the layer before a call "
             "with `initial_state` to get the same result on both, or assign the state variables instead. "
-            "The rule answered keras-team/keras#10965 and tensorflow/tensorflow#32299 (both titled \"RNN "
-            "stateful is incompatible with initial_state\", closed), which asked that a stateful layer use "
+            'The rule answered keras-team/keras#10965 and tensorflow/tensorflow#32299 (both titled "RNN '
+            'stateful is incompatible with initial_state", closed), which asked that a stateful layer use '
             "the given state once and its own state after; Keras 3 dropped it."
         ),
         upstream="https://github.com/keras-team/keras/issues/10965",

@@ -96,6 +96,77 @@ def deviations_markdown(reports: list[dict]) -> list[str]:
     return lines
 
 
+GRID = ("pass", "known deviation (some cases)", "known deviation", "fail", "not run")
+"""The verdict of a claim in an environment, in the picture: per spec test, over its parameters."""
+
+COLOURS = {
+    "pass": "#4daf4a",
+    "known deviation (some cases)": "#fdd49e",
+    "known deviation": "#fd8d3c",
+    "fail": "#d7191c",
+    "not run": "#e0e0e0",
+}
+
+
+def verdict_grid(reports: list[dict]) -> tuple[list[str], list[str], list[list[str]]]:
+    """Claims (one per spec test, its parameters folded) by environment: a verdict of ``GRID`` per cell.
+    A test fails where any case fails; is a known deviation where every case that ran is one, and a known
+    deviation in some cases where some are; passes where every case that ran passes."""
+    rows = sorted({c["claim"].partition("[")[0] for r in reports for c in r["claims"]})
+    grid = []
+    for row in rows:
+        cells = []
+        for report in reports:
+            verdicts = {c["verdict"] for c in report["claims"] if c["claim"].partition("[")[0] == row}
+            verdicts.discard("skipped")
+            if "fail" in verdicts:
+                cells.append("fail")
+            elif not verdicts:
+                cells.append("not run")
+            elif verdicts == {"known deviation"}:
+                cells.append("known deviation")
+            elif "known deviation" in verdicts:
+                cells.append("known deviation (some cases)")
+            else:
+                cells.append("pass")
+        grid.append(cells)
+    envs = [f"{env_label(r).split(' (')[0]} · Keras {r['environment']['keras']}" for r in reports]
+    return [_claim_name(r) for r in rows], envs, grid
+
+
+def matrix_png(reports: list[dict], path: Path) -> None:
+    """Draw ``verdict_grid``: claims down, environments across, each cell coloured by its verdict."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    rows, envs, grid = verdict_grid(reports)
+    codes = [[GRID.index(cell) for cell in cells] for cells in grid]
+    fig, ax = plt.subplots(figsize=(4 + 0.55 * len(envs) + 4.5, 1.6 + 0.19 * len(rows)))
+    ax.imshow(codes, cmap=ListedColormap([COLOURS[v] for v in GRID]), vmin=0, vmax=len(GRID) - 1, aspect="auto")
+    ax.set_xticks(range(len(envs)), envs, rotation=60, ha="left", fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(len(rows)), [r if len(r) <= 95 else r[:94] + "…" for r in rows], fontsize=6.5)
+    ax.set_xticks([x - 0.5 for x in range(1, len(envs))], minor=True)
+    ax.set_yticks([y - 0.5 for y in range(1, len(rows))], minor=True)
+    ax.grid(which="minor", color="white", linewidth=0.6)
+    ax.tick_params(which="minor", length=0)
+    ax.legend(
+        handles=[Patch(color=COLOURS[v], label=v) for v in GRID],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=8,
+        frameon=False,
+    )
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def compare(before: dict, after: dict) -> str:
     """The claims whose verdict differs between two reports: the upgrade check."""
     old = {c["claim"]: c for c in before["claims"]}

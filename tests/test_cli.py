@@ -140,3 +140,35 @@ def test_run_prints_the_claims_table_and_writes_json_and_a_report(tmp_path, caps
     assert data["outcomes"][0]["figures"]["random"] == len(data["outcomes"][0]["details"]["random_patterns"]) == 20
     assert (tmp_path / "rep" / "report.md").read_text().count("| within_batch_") == 1
     assert (tmp_path / "rep" / "within_batch.png").stat().st_size > 1000
+
+
+def test_the_matrix_picture_folds_each_tests_cases_into_one_verdict_per_environment():
+    from statefulness.matrix import verdict_grid
+
+    def report(env, verdicts):
+        claims = [{"claim": f"spec/test_05_x.py::test_{name}", "verdict": v} for name, v in verdicts.items()]
+        return {"environment": {"keras": "3.15.1", "backend": "tensorflow", "env": env}, "claims": claims, "path": env}
+
+    rows, envs, grid = verdict_grid(
+        [
+            report("one", {"a[1]": "pass", "a[2]": "known deviation", "b": "pass", "c[1]": "fail", "c[2]": "pass"}),
+            report("two", {"a[1]": "known deviation", "a[2]": "known deviation", "c[1]": "skipped"}),
+        ]
+    )
+    assert rows == ["05_x::a", "05_x::b", "05_x::c"]
+    assert envs == ["one · Keras 3.15.1", "two · Keras 3.15.1"]
+    assert grid == [
+        ["known deviation (some cases)", "known deviation"],
+        ["pass", "not run"],
+        ["fail", "not run"],
+    ]
+
+
+def test_matrix_png_draws_the_picture_and_does_not_go_with_compare(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    old, new = _report(tmp_path, "old", "pass", "2.15.0"), _report(tmp_path, "new", "known deviation")
+    assert cli.main(["matrix", str(old), str(new), "--png", str(tmp_path / "m.png")]) == 0
+    assert (tmp_path / "m.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert cli.main(["matrix", "--compare", str(old), str(new), "--png", str(tmp_path / "c.png")]) == 2
+    assert "--png draws the whole matrix" in capsys.readouterr().err
+    assert not (tmp_path / "c.png").exists()
