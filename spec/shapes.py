@@ -151,7 +151,7 @@ SHAPES: list[Shape] = [
     ),
     Shape(
         "ConvLSTM1D",
-        lambda s: [keras.layers.ConvLSTM1D(2, 2, padding="same", stateful=s, return_sequences=True)],
+        lambda s: [keras.layers.ConvLSTM1D(2, 3, padding="same", stateful=s, return_sequences=True)],
         features=(4, 1),
     ),
     Shape(

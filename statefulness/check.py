@@ -276,11 +276,18 @@ def _custom_layer_holds_state(model) -> bool:
     return False
 
 
-def _torch_fused_layer(model) -> bool:
-    """A stateful ``LSTM``, or ``GRU`` with ``reset_after=True``, that may use the backend's own kernel."""
+def _torch_fused_lstm(model) -> bool:
+    """A stateful ``LSTM`` that may run the backend's own kernel (``use_cudnn`` not False)."""
     return any(
-        getattr(layer, "use_cudnn", "auto") is not False
-        and (isinstance(layer, keras.layers.LSTM) or (isinstance(layer, keras.layers.GRU) and layer.reset_after))
+        isinstance(layer, keras.layers.LSTM) and getattr(layer, "use_cudnn", "auto") is not False
+        for layer in stateful_layers(model)
+    )
+
+
+def _torch_fused_gru(model) -> bool:
+    """A stateful ``GRU`` with ``reset_after=True`` that may run the backend's own kernel."""
+    return any(
+        isinstance(layer, keras.layers.GRU) and layer.reset_after and getattr(layer, "use_cudnn", "auto") is not False
         for layer in stateful_layers(model)
     )
 
@@ -288,7 +295,8 @@ def _torch_fused_layer(model) -> bool:
 PREDICATES = {
     "nested_state": _nested_state,
     "custom_layer_holds_state": _custom_layer_holds_state,
-    "torch_fused_layer": _torch_fused_layer,
+    "torch_fused_lstm": _torch_fused_lstm,
+    "torch_fused_gru": _torch_fused_gru,
 }
 
 

@@ -91,17 +91,45 @@ def deviation_for(test_id: str, keras_version: str, backend: str) -> tuple[Devia
     return None
 
 
-TORCH_FUSED_SHAPES = (
+ALL_SHAPES = (
     "LSTM",
     "GRU(reset_after=True)",
+    "GRU(reset_after=False)",
+    "SimpleRNN",
+    "RNN(LSTMCell)",
+    "RNN(GRUCell, LSTMCell)",
+    "LSTM(go_backwards=True)",
+    "Bidirectional(LSTM)",
+    "ConvLSTM1D",
+    "stacked GRU > LSTM",
+    "LSTM in a nested Model",
+    "LSTM in a custom Layer",
+)
+"""The ids of the layer kinds and model shapes of spec/shapes.py (``tests/test_known_deviations.py`` holds
+them equal)."""
+
+TORCH_LSTM_SHAPES = (
+    "LSTM",
     "LSTM(go_backwards=True)",
     "Bidirectional(LSTM)",
     "stacked GRU > LSTM",
     "LSTM in a nested Model",
     "LSTM in a custom Layer",
 )
-"""The shapes of spec/shapes.py whose stateful layers include an LSTM or a GRU with ``reset_after=True``:
-on PyTorch they run the backend's own ``lstm``/``gru`` (see the PyTorch deviation)."""
+"""The shapes whose stateful layers include an ``LSTM``: on PyTorch it runs the backend's own ``lstm``."""
+
+TORCH_GRU_SHAPES = ("GRU(reset_after=True)",)
+"""The shapes whose stateful layers include a ``GRU`` with ``reset_after=True`` (and no LSTM)."""
+
+LSTM_CELL_FIRST_SHAPES = (
+    "LSTM",
+    "RNN(LSTMCell)",
+    "LSTM(go_backwards=True)",
+    "Bidirectional(LSTM)",
+    "LSTM in a nested Model",
+    "LSTM in a custom Layer",
+)
+"""The shapes whose first stateful layer steps an ``LSTMCell``."""
 
 
 _SHAPES_CLAIM = (
@@ -111,7 +139,22 @@ _SHAPES_CLAIM = (
 _SHAPES_RESET = "test_05_reset.py::test_every_reset_returns_every_state_of_every_shape_to_zeros_and_outputs_repeat"
 _SHAPES_SHUFFLE = "test_06_shuffling.py::test_in_every_shape_shuffling_breaks_the_i_to_i_plus_bs_pairing"
 _SHAPES_REFUSE = "test_07_batch_size.py::test_every_shape_refuses_one_batch_of_another_size"
+_TORCH = "RuntimeError"
+"""How PyTorch fails in a cell's arithmetic (torch's own ``RuntimeError``, re-raised by Keras)."""
 _NOT_REACHED = "This claim trains a stateful model with `fit`, so it cannot be reached."
+
+
+def _fit_claims(shapes: tuple[str, ...]) -> tuple[Covers, ...]:
+    """The breadth claims that drive ``shapes`` through ``fit``: state through every driver, shuffling."""
+    return (
+        *[
+            Covers(_SHAPES_CLAIM, (shape, "fit"), consequence="The same in every shape with such a layer.")
+            for shape in shapes
+        ],
+        *[Covers(_SHAPES_SHUFFLE, (shape,), consequence=_NOT_REACHED) for shape in shapes],
+    )
+
+
 _NOTHING_TO_BREAK = "The state does not move, so shuffling has nothing to break."
 
 DEVIATIONS: list[Deviation] = [
@@ -343,6 +386,46 @@ DEVIATIONS: list[Deviation] = [
         ),
     ),
     Deviation(
+        id="PyTorch: a batch of another size is refused only by accident",
+        keras=">=3,<3.12",
+        backends=("torch",),
+        diagnosis=(
+            "Before Keras 3.12 (on PyTorch as on TensorFlow) `RNN.call` does not check the batch size of its "
+            "input against the stored state's. On PyTorch a batch of more rows than the state's B, and a "
+            "last partial batch of `predict`, `fit` or `evaluate`, fail only in the cell's arithmetic with "
+            'torch\'s `RuntimeError` ("The size of tensor a (3) must match the size of tensor b (2)"), and '
+            "so does a batch of one row where the first stateful layer steps an `LSTMCell`; other layers "
+            "broadcast one row silently (the deviation below). Measured with torch 2.13.0 and Keras 3.3.3, "
+            "3.6.0, 3.9.2 and 3.11.3; 3.13.2 and 3.15.1 refuse on purpose. `check_model` reports its "
+            "refusal rule as failing (refused by accident)."
+        ),
+        upstream="https://github.com/keras-team/keras/issues/21183",
+        tests=(
+            Covers("test_07_batch_size.py::test_a_stateful_model_refuses_one_batch_of_another_size", raises=_TORCH),
+            Covers(
+                "test_07_batch_size.py::test_predict_refuses_a_batch_size_larger_than_the_stateful_one", raises=_TORCH
+            ),
+            Covers(_SHAPES_REFUSE, ("more rows",), raises=_TORCH),
+            *[Covers(_SHAPES_REFUSE, (shape, "fewer rows"), raises=_TORCH) for shape in LSTM_CELL_FIRST_SHAPES],
+            Covers(
+                "test_08_save_and_load.py::test_a_refused_batch_of_another_size_leaves_every_shape_as_it_was_and_loadable",
+                consequence="What the refusal leaves behind is not checked there: no refusal on purpose happens.",
+                raises=_TORCH,
+            ),
+            Covers(
+                "test_07_batch_size.py::"
+                "test_predict_returns_one_row_per_sample_even_when_the_batch_size_does_not_divide_them",
+                raises=_TORCH,
+            ),
+            Covers(
+                "test_07_batch_size.py::"
+                "test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide",
+                raises=_TORCH,
+            ),
+        ),
+        rules=("refuses-other-batch-size[more rows]",),
+    ),
+    Deviation(
         id="a batch of fewer rows is not refused",
         keras=">=3,<3.12",
         diagnosis=(
@@ -474,34 +557,30 @@ DEVIATIONS: list[Deviation] = [
         rules=tuple(f"carries-state[{driver}]" for driver in ("predict_on_batch", "predict", "evaluate", "fit")),
     ),
     Deviation(
-        id="PyTorch fit of a fused LSTM or GRU",
-        keras=">=3",
+        id="PyTorch fit of a fused LSTM",
+        keras=">=3.14",
         backends=("torch",),
         raises="RuntimeError",
         diagnosis=(
-            "On PyTorch, `fit` on a model whose stateful layer is an `LSTM`, or a `GRU` with "
-            "`reset_after=True`, raises `RuntimeError: one of the variables needed for gradient computation "
-            "has been modified by an inplace operation`. Those layers run the torch backend's own `lstm` "
-            "and `gru` (keras/src/backend/torch/rnn.py; `_fallback_lstm`/`_fallback_gru` on the CPU), which "
-            "start from the stored state's own tensors (`convert_to_tensor` unwraps the variables), and "
-            "`RNN.call` then assigns the new state into those variables (`self_state.assign(state)`) before "
-            "the backward pass. Layers that run the generic `RNN.inner_loop` (SimpleRNN, GRU with "
-            "`reset_after=False`, `RNN` over cells, ConvLSTM1D) copy the states for torch first "
-            "(`tree.map_structure(ops.copy, states)`) and train, carrying state; so does an LSTM built with "
-            "`use_cudnn=False`. Direct calls, `predict` and `evaluate` carry state in every layer. Seen with "
-            "Keras 3.15.1 and torch 2.13.0."
+            "On PyTorch, `fit` on a model whose stateful layer is an `LSTM` raises `RuntimeError: one of the "
+            "variables needed for gradient computation has been modified by an inplace operation`. From Keras "
+            "3.14 the LSTM runs the torch backend's own `lstm` (keras/src/backend/torch/rnn.py; "
+            "`_fallback_lstm` on the CPU), which starts from the stored state's own tensors "
+            "(`convert_to_tensor` unwraps the variables), and `RNN.call` then assigns the new state into "
+            "those variables (`self_state.assign(state)`) before the backward pass. Layers that run the "
+            "generic `RNN.inner_loop` (SimpleRNN, GRU with `reset_after=False`, `RNN` over cells, ConvLSTM1D) "
+            "copy the states for torch first (`tree.map_structure(ops.copy, states)`, the fix of "
+            "keras-team/keras#20916) and train, carrying state; so does an LSTM built with `use_cudnn=False`. "
+            "Direct calls, `predict` and `evaluate` carry state in every layer. Measured with torch 2.13.0: "
+            "Keras 3.14.0, 3.14.1, 3.15.0, 3.15.1 raise; 3.9.2, 3.11.3 and 3.13.2 train every layer kind. "
+            'keras-team/keras#23462 ("Torch backend: stateful GRU using cuDNN fails during backward due to '
+            'an in-place state update", closed) reports the same path on CUDA; its fix, '
+            "keras-team/keras#23464, is not in 3.15.1."
         ),
+        upstream="https://github.com/keras-team/keras/issues/23462",
         tests=(
             Covers("test_03_state_between_batches.py::test_fit_and_evaluate_carry_the_state_from_batch_to_batch[fit]"),
-            *[
-                Covers(
-                    _SHAPES_CLAIM,
-                    (shape, "fit"),
-                    consequence="The same in every shape whose stateful layers include an LSTM or such a GRU.",
-                )
-                for shape in TORCH_FUSED_SHAPES
-            ],
-            *[Covers(_SHAPES_SHUFFLE, (shape,), consequence=_NOT_REACHED) for shape in TORCH_FUSED_SHAPES],
+            *_fit_claims(TORCH_LSTM_SHAPES),
             *[
                 Covers(test, consequence=_NOT_REACHED)
                 for test in (
@@ -524,6 +603,66 @@ DEVIATIONS: list[Deviation] = [
             ],
         ),
         rules=("carries-state[fit]",),
-        when="torch_fused_layer",
+        when="torch_fused_lstm",
+    ),
+    Deviation(
+        id="PyTorch fit of a fused GRU",
+        keras=">=3.15",
+        backends=("torch",),
+        raises="RuntimeError",
+        diagnosis=(
+            "On PyTorch, `fit` on a model whose stateful layer is a `GRU` with `reset_after=True` raises the "
+            "same `RuntimeError` as the fused LSTM: from Keras 3.15.0 that GRU runs the torch backend's own "
+            "`gru` (`_fallback_gru` on the CPU) from the stored state's own tensors, which `RNN.call` then "
+            "overwrites before the backward pass. Measured with torch 2.13.0: Keras 3.15.0 and 3.15.1 raise; "
+            "3.14.0 and 3.14.1 (which fuse only the LSTM) and 3.9.2 to 3.13.2 train it, carrying state. "
+            "A GRU with `reset_after=False` or `use_cudnn=False` runs the generic loop and trains."
+        ),
+        upstream="https://github.com/keras-team/keras/issues/23462",
+        tests=_fit_claims(TORCH_GRU_SHAPES),
+        rules=("carries-state[fit]",),
+        when="torch_fused_gru",
+    ),
+    Deviation(
+        id="PyTorch fit of any stateful RNN fails in the backward pass",
+        keras=">=3,<3.9",
+        backends=("torch",),
+        raises="RuntimeError",
+        diagnosis=(
+            "Before Keras 3.9, `fit` on PyTorch of any model with a stateful recurrent layer raises "
+            "`RuntimeError: one of the variables needed for gradient computation has been modified by an "
+            "inplace operation`: `RNN.call` assigns the new state into the state variables "
+            "(`self_state.assign(state)`) while the graph of the step still holds their tensors. "
+            'keras-team/keras#20916 ("Fix PyTorch stateful RNN/LSTM gradient computation error resolves '
+            '#20875") copies the states in `RNN.inner_loop` for torch. Measured with torch 2.13.0: Keras '
+            "3.3.3, 3.6.0, 3.7.0 and 3.8.0 raise for every layer kind; 3.9.2 trains them all. Direct calls, "
+            "`predict` and `evaluate` carry state."
+        ),
+        upstream="https://github.com/keras-team/keras/issues/20875",
+        tests=(
+            Covers("test_03_state_between_batches.py::test_fit_and_evaluate_carry_the_state_from_batch_to_batch[fit]"),
+            *_fit_claims(ALL_SHAPES),
+            *[
+                Covers(test, consequence=_NOT_REACHED)
+                for test in (
+                    "test_06_shuffling.py::test_shuffle_false_keeps_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
+                    "test_06_shuffling.py::test_shuffling_breaks_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
+                    "test_06_shuffling.py::test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run",
+                    "test_07_batch_size.py::"
+                    "test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide[fit]",
+                    "test_10_training.py::"
+                    "test_one_fit_over_all_epochs_trains_as_the_tutorials_loop_of_one_epoch_fits[stateful]",
+                    "test_01_split_sequences.py::"
+                    "test_a_stateful_lstm_in_order_and_reset_per_sequence_learns_the_later_pieces",
+                    "test_01_split_sequences.py::test_the_same_stateful_lstm_trained_with_shuffling_does_not_learn_them",
+                    "test_01_split_sequences.py::test_the_same_stateful_lstm_trained_without_resets_does_worse",
+                    "test_15_stateful.py::test_a_stateful_lstm_reset_every_epoch_learns_the_alphabet",
+                    "test_15_stateful.py::test_reset_and_seeded_with_A_the_stateful_model_generates_the_alphabet",
+                    "test_15_stateful.py::test_seeded_cold_with_K_the_stateful_model_does_not_go_on_with_L",
+                    "test_15_stateful.py::test_warmed_up_on_A_to_J_the_stateful_model_predicts_L_after_K",
+                )
+            ],
+        ),
+        rules=("carries-state[fit]",),
     ),
 ]

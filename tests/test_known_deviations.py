@@ -55,3 +55,12 @@ def test_every_test_a_known_deviation_covers_is_collected(deviation, collected):
 def test_known_deviation_ids_are_unique():
     ids = [deviation.id for deviation in DEVIATIONS]
     assert len(ids) == len(set(ids)), ids
+
+
+def test_the_registrys_shape_ids_are_the_specs():
+    """The registry is plain data and does not import the spec: its list of shape ids is held equal here."""
+    from spec import shapes
+    from statefulness.known_deviations import ALL_SHAPES, LSTM_CELL_FIRST_SHAPES, TORCH_GRU_SHAPES, TORCH_LSTM_SHAPES
+
+    assert ALL_SHAPES == tuple(shape.id for shape in shapes.SHAPES)
+    assert set(TORCH_LSTM_SHAPES) | set(TORCH_GRU_SHAPES) | set(LSTM_CELL_FIRST_SHAPES) <= set(ALL_SHAPES)
