@@ -574,7 +574,7 @@ DEVIATIONS: list[Deviation] = [
             "Direct calls, `predict` and `evaluate` carry state in every layer. Measured with torch 2.13.0: "
             "Keras 3.14.0, 3.14.1, 3.15.0, 3.15.1 raise; 3.9.2, 3.11.3 and 3.13.2 train every layer kind. "
             'keras-team/keras#23462 ("Torch backend: stateful GRU using cuDNN fails during backward due to '
-            'an in-place state update", closed) reports the same path on CUDA; its fix, '
+            'an in-place state update", closed) reports the same path on CUDA; '
             "keras-team/keras#23464 fixed it there; 3.15.1 still raises on the CPU."
         ),
         upstream="https://github.com/keras-team/keras/issues/23462",
