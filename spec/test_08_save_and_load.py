@@ -5,11 +5,15 @@ what they rely on. Run over every layer kind and model shape of ``spec/shapes.py
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
+from packaging.version import Version
 
 import statefulness
-from statefulness._keras import BATCH_SIZE_REFUSAL, keras, to_numpy
+from statefulness._keras import BATCH_SIZE_REFUSAL, KERAS_VERSION, keras, to_numpy
 from statefulness.model import stateful_layers
 
 from . import shapes
@@ -72,3 +76,27 @@ def test_a_refused_batch_of_another_size_leaves_every_shape_as_it_was_and_loadab
         model(np.zeros((shapes.BATCH + 1, shapes.STEPS, *shape.features), "float32"))
     assert model.get_config() == config, f"{shape}: a refused batch changed the model's config"
     assert saved(model).inputs[0].shape[0] == shapes.BATCH
+
+
+KERAS2_FILES = sorted((Path(__file__).resolve().parent / "data").glob("tutorial-keras2*.h5"))
+"""The tutorial's model saved the tutorial's way by Keras 2.12, 2.15 and tf-keras 2.21
+(``scripts/save_keras2_tutorial_model.py``, ``tox -e save-keras2``), with the outputs Keras 2 gave."""
+
+
+@pytest.mark.filterwarnings("ignore:Do not pass an `input_shape`")  # Keras 3's own legacy loader passes it
+@pytest.mark.parametrize("path", KERAS2_FILES, ids=lambda path: path.stem.removeprefix("tutorial-"))
+def test_the_tutorials_model_saved_by_keras_2_as_h5_loads_with_its_batch_size_state_and_outputs(path, observe):
+    """The tutorial's model as the tutorial saves it with Keras 2 (``LSTM(16, batch_input_shape=(1, 1, 1),
+    stateful=True)``, ``model.save("....h5")``) loads in this Keras: batch size 1, a stateful LSTM, and on two
+    consecutive one-letter batches the outputs Keras 2 gave, the second continuing from the first's state.
+    (A file saved by a newer Keras than this one is not claimed to load.)"""
+    record = json.loads(path.with_suffix(".json").read_text())
+    saved_by = record["saved_by"].removeprefix("Keras ")
+    if Version(saved_by) > Version(KERAS_VERSION):
+        pytest.skip(f"saved by Keras {saved_by}, newer than this Keras {KERAS_VERSION}")
+    model = keras.models.load_model(path, compile=False)
+    observe("loaded", f"batch size {model.inputs[0].shape[0]}")
+    assert model.inputs[0].shape[0] == 1
+    assert [layer.stateful for layer in stateful_layers(model)] == [True]
+    for x, expected in zip(record["inputs"], record["outputs"], strict=True):
+        np.testing.assert_allclose(to_numpy(model(np.array(x, "float32"))), expected, **TOLERANCE)

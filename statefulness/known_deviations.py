@@ -249,6 +249,31 @@ DEVIATIONS: list[Deviation] = [
         when="custom_layer_holds_state",
     ),
     Deviation(
+        id="Keras 3 cannot load the tutorial's Keras 2 .h5",
+        keras=">=3",
+        raises="ValueError",
+        diagnosis=(
+            "The tutorial's model saved by Keras 2 as `.h5` (measured: files of Keras 2.12.0, 2.15.0 and "
+            "tf-keras 2.21.0) cannot be loaded by Keras 3: Keras 2 writes `time_major: False` into every "
+            "LSTM's config, and Keras 3's LSTM, which dropped the argument, refuses it (`Layer.__init__`: "
+            "\"Unrecognized keyword arguments passed to LSTM: {'time_major': False}\"); Keras 3.3.3 fails "
+            'before that on the recurrent initializer, stored as the bare class name `Orthogonal` ("Could '
+            'not interpret initializer identifier"). Measured with Keras 3.3.3, 3.4.1, 3.6.0, 3.9.2, '
+            "3.11.3, 3.13.2 and 3.15.1 on TensorFlow, 3.15.1 on JAX and PyTorch. Load with a subclass of "
+            "LSTM that takes `time_major` and drops it (docs/MIGRATING.md): batch size, statefulness and "
+            'outputs then come back as Keras 2 had them. keras-team/keras#20750 ("Unrecognized keyword '
+            "arguments passed to GRU: {'time_major': False} using TensorFlow 2.18 and Python 3.12\", "
+            "closed) reports the same for a GRU; the answer there: the option was removed in Keras 3."
+        ),
+        upstream="https://github.com/keras-team/keras/issues/20750",
+        tests=(
+            Covers(
+                "test_08_save_and_load.py::"
+                "test_the_tutorials_model_saved_by_keras_2_as_h5_loads_with_its_batch_size_state_and_outputs"
+            ),
+        ),
+    ),
+    Deviation(
         id="Keras 2 prefers a stored state that is not zero over initial_state",
         keras="<3",
         diagnosis=(
