@@ -71,8 +71,9 @@ class Deviation:
         return next((covers for covers in self.tests if covers.matches(test_id)), None)
 
     def covers(self, keras_version: str, backend: str) -> bool:
-        return backend in self.backends and any(
-            Version(keras_version) in SpecifierSet(part.strip()) for part in self.keras.split("|")
+        return backend in self.backends and any(  # a pre-release (keras-nightly) is judged by its number too
+            SpecifierSet(part.strip()).contains(Version(keras_version), prereleases=True)
+            for part in self.keras.split("|")
         )
 
     @property

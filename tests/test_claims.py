@@ -73,3 +73,11 @@ def test_known_deviations_match_version_ranges_with_alternatives():
     ]
     assert not deviation.covers("3.15.1", "jax")
     assert all(d.diagnosis and d.tests and all("::" in c.test for c in d.tests) for d in DEVIATIONS)
+
+
+def test_a_pre_release_is_judged_by_its_number():
+    """keras-nightly (``3.16.0.devN``) is inside ``>=3.14`` and outside ``<3.12``, as its number says."""
+    from statefulness.known_deviations import Deviation
+
+    assert Deviation(id="x", keras=">=3.14", diagnosis="d").covers("3.16.0.dev2026102704", "tensorflow")
+    assert not Deviation(id="x", keras=">=3,<3.12", diagnosis="d").covers("3.16.0.dev2026102704", "tensorflow")
