@@ -140,6 +140,8 @@ _SHAPES_CLAIM = (
 _SHAPES_RESET = "test_05_reset.py::test_every_reset_returns_every_state_of_every_shape_to_zeros_and_outputs_repeat"
 _SHAPES_SHUFFLE = "test_06_shuffling.py::test_in_every_shape_shuffling_breaks_the_i_to_i_plus_bs_pairing"
 _SHAPES_REFUSE = "test_07_batch_size.py::test_every_shape_refuses_one_batch_of_another_size"
+_JAX = "TypeError"
+"""How JAX fails in a cell's arithmetic (``jax.numpy``'s ``TypeError`` on incompatible shapes)."""
 _TORCH = "RuntimeError"
 """How PyTorch fails in a cell's arithmetic (torch's own ``RuntimeError``, re-raised by Keras)."""
 _NOT_REACHED = "This claim trains a stateful model with `fit`, so it cannot be reached."
@@ -447,6 +449,48 @@ DEVIATIONS: list[Deviation] = [
                 "test_07_batch_size.py::"
                 "test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide",
                 raises=_TORCH,
+            ),
+        ),
+        rules=("refuses-other-batch-size[more rows]",),
+    ),
+    Deviation(
+        id="JAX: a batch of another size is refused only by accident",
+        keras=">=3,<3.12",
+        backends=("jax",),
+        diagnosis=(
+            "Before Keras 3.12 on JAX, as on TensorFlow, nothing checks a stateful layer's batch size: a "
+            "batch of more rows than the state's B fails only where the input's rows meet the state's, "
+            'with JAX\'s `TypeError` ("add got incompatible shapes for broadcasting"), and a sample count '
+            "that B does not divide runs: `predict` returns ceil(n/B)*B rows, `fit` and `evaluate` run the "
+            "broadcast last batch. Measured with jax 0.4.35 and Keras 3.3.3 (chapter 7) and 3.11.3 (Keras before 3.15 "
+            "does not run with the jax 0.10.2 of the JAX env: the spec hangs in its first `predict`); Keras "
+            "3.15.1 on jax 0.10.2 refuses on purpose."
+        ),
+        upstream="https://github.com/keras-team/keras/issues/21183",
+        tests=(
+            *[
+                Covers(
+                    f"test_07_batch_size.py::test_a_stateful_model_refuses_one_batch_of_another_size[{call}-more rows]",
+                    raises=_JAX,
+                )
+                for call in ("direct call", "predict_on_batch")
+            ],
+            Covers(
+                "test_07_batch_size.py::test_predict_refuses_a_batch_size_larger_than_the_stateful_one", raises=_JAX
+            ),
+            Covers(_SHAPES_REFUSE, ("more rows",), raises=_JAX),
+            Covers(
+                "test_08_save_and_load.py::test_a_refused_batch_of_another_size_leaves_every_shape_as_it_was_and_loadable",
+                consequence="What the refusal leaves behind is not checked there: no refusal on purpose happens.",
+                raises=_JAX,
+            ),
+            Covers(
+                "test_07_batch_size.py::"
+                "test_predict_returns_one_row_per_sample_even_when_the_batch_size_does_not_divide_them"
+            ),
+            Covers(
+                "test_07_batch_size.py::"
+                "test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide"
             ),
         ),
         rules=("refuses-other-batch-size[more rows]",),
