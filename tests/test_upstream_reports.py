@@ -46,7 +46,8 @@ def _deviation(report: Path) -> Deviation:
 def _majors(deviation: Deviation) -> set[int]:
     """The Keras major versions that the deviation's range reaches (its report targets those)."""
     specifiers = [SpecifierSet(part.strip()) for part in deviation.keras.split("|")]
-    return {
+    pinned = {int(major) for major in re.findall(r"==\s*(\d+)\.", deviation.keras)}  # one (pre-)release
+    return pinned | {
         major
         for major in (2, 3)
         for minor in range(100)
