@@ -279,10 +279,10 @@ DEVIATIONS: list[Deviation] = [
     Deviation(
         id="keras-nightly RNN layers say they do not support masking",
         keras="==3.16.0.dev2026102704",
-        backends=("tensorflow",),
         raises="UserWarning",
         diagnosis=(
-            "In keras-nightly 3.16.0.dev2026102704 (with tf-nightly 2.23.0-dev20261026) `RNN.__init__` sets "
+            "In keras-nightly 3.16.0.dev2026102704 (measured with tf-nightly 2.23.0-dev20261026, jax 0.10.2 and "
+            "torch 2.13.0) `RNN.__init__` sets "
             "`self.supports_masking = False` (keras/src/layers/rnn/rnn.py; 3.15.1 sets True). The layer "
             "still applies the mask it is given, so the masked steps leave the state unchanged (chapter 9's "
             "masking claims hold with the warning ignored), but `Layer.__call__` (keras/src/layers/layer.py) "
