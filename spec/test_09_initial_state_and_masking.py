@@ -17,20 +17,14 @@ from statefulness._keras import keras, layer_states, state_variables, to_numpy, 
 from . import reference, shapes
 from .tiny import TOLERANCE
 
-ONE_LAYER = [
-    shapes.BY_ID[i]
-    for i in (
-        "LSTM",
-        "GRU(reset_after=True)",
-        "GRU(reset_after=False)",
-        "SimpleRNN",
-        "RNN(LSTMCell)",
-        "RNN(GRUCell, LSTMCell)",
-        "LSTM(go_backwards=True)",
-        "Bidirectional(LSTM)",
-        "ConvLSTM1D",
-    )
-]
+
+def _one_recurrent_layer(shape) -> bool:
+    layers = shape.layers(False)
+    return len(layers) == 1 and isinstance(layers[0], (keras.layers.RNN, keras.layers.Bidirectional))
+
+
+ONE_LAYER = [shape for shape in shapes.SHAPES if _one_recurrent_layer(shape)]
+"""The layer kinds that are one recurrent layer (not stacked, not inside a nested model or a user's layer)."""
 WITH_REFERENCE = [shape for shape in shapes.SHAPES if shape.oracle is not None]
 
 

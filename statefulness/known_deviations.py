@@ -140,11 +140,56 @@ _SHAPES_CLAIM = (
 _SHAPES_RESET = "test_05_reset.py::test_every_reset_returns_every_state_of_every_shape_to_zeros_and_outputs_repeat"
 _SHAPES_SHUFFLE = "test_06_shuffling.py::test_in_every_shape_shuffling_breaks_the_i_to_i_plus_bs_pairing"
 _SHAPES_REFUSE = "test_07_batch_size.py::test_every_shape_refuses_one_batch_of_another_size"
+_REFUSE_ONE = "test_07_batch_size.py::test_a_stateful_model_refuses_one_batch_of_another_size"
 _JAX = "TypeError"
 """How JAX fails in a cell's arithmetic (``jax.numpy``'s ``TypeError`` on incompatible shapes)."""
 _TORCH = "RuntimeError"
 """How PyTorch fails in a cell's arithmetic (torch's own ``RuntimeError``, re-raised by Keras)."""
 _NOT_REACHED = "This claim trains a stateful model with `fit`, so it cannot be reached."
+
+
+_TUTORIAL_FIT_CLAIMS = tuple(
+    Covers(test, consequence=_NOT_REACHED)
+    for test in (
+        "test_06_shuffling.py::test_shuffle_false_keeps_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
+        "test_06_shuffling.py::test_shuffling_breaks_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
+        "test_06_shuffling.py::test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run",
+        "test_07_batch_size.py::"
+        "test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide[fit]",
+        "test_10_training.py::test_one_fit_over_all_epochs_trains_as_the_tutorials_loop_of_one_epoch_fits[stateful]",
+        "test_01_split_sequences.py::test_a_stateful_lstm_in_order_and_reset_per_sequence_learns_the_later_pieces",
+        "test_01_split_sequences.py::test_the_same_stateful_lstm_trained_with_shuffling_does_not_learn_them",
+        "test_01_split_sequences.py::test_the_same_stateful_lstm_trained_without_resets_does_worse",
+        "test_15_stateful.py::test_a_stateful_lstm_reset_every_epoch_learns_the_alphabet",
+        "test_15_stateful.py::test_reset_and_seeded_with_A_the_stateful_model_generates_the_alphabet",
+        "test_15_stateful.py::test_seeded_cold_with_K_the_stateful_model_does_not_go_on_with_L",
+        "test_15_stateful.py::test_warmed_up_on_A_to_J_the_stateful_model_predicts_L_after_K",
+    )
+)
+"""The claims on the tutorial's stateful LSTM that train it with ``fit``."""
+
+
+def _refused_by_accident(raises: str, partial: str | None) -> tuple[Covers, ...]:
+    """The claims that feed a batch of more rows than the stateful batch size, refused only by an error of the
+    cell's arithmetic (``raises``); and the claims on a partial last batch, which fail with ``partial``."""
+    return (
+        *[Covers(f"{_REFUSE_ONE}[{call}-more rows]", raises=raises) for call in ("direct call", "predict_on_batch")],
+        Covers("test_07_batch_size.py::test_predict_refuses_a_batch_size_larger_than_the_stateful_one", raises=raises),
+        Covers(_SHAPES_REFUSE, ("more rows",), raises=raises),
+        Covers(
+            "test_08_save_and_load.py::test_a_refused_batch_of_another_size_leaves_every_shape_as_it_was_and_loadable",
+            consequence="What the refusal leaves behind is not checked there: no refusal on purpose happens.",
+            raises=raises,
+        ),
+        Covers(
+            "test_07_batch_size.py::test_predict_returns_one_row_per_sample_even_when_the_batch_size_does_not_divide_them",
+            raises=partial,
+        ),
+        Covers(
+            "test_07_batch_size.py::test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide",
+            raises=partial,
+        ),
+    )
 
 
 def _fit_claims(shapes: tuple[str, ...]) -> tuple[Covers, ...]:
@@ -454,27 +499,12 @@ DEVIATIONS: list[Deviation] = [
         ),
         upstream="https://github.com/keras-team/keras/issues/21183",
         tests=(
-            Covers("test_07_batch_size.py::test_a_stateful_model_refuses_one_batch_of_another_size", raises=_TORCH),
-            Covers(
-                "test_07_batch_size.py::test_predict_refuses_a_batch_size_larger_than_the_stateful_one", raises=_TORCH
-            ),
-            Covers(_SHAPES_REFUSE, ("more rows",), raises=_TORCH),
+            *_refused_by_accident(_TORCH, partial=_TORCH),
+            *[
+                Covers(f"{_REFUSE_ONE}[{call}-fewer rows]", raises=_TORCH)
+                for call in ("direct call", "predict_on_batch")
+            ],
             *[Covers(_SHAPES_REFUSE, (shape, "fewer rows"), raises=_TORCH) for shape in LSTM_CELL_FIRST_SHAPES],
-            Covers(
-                "test_08_save_and_load.py::test_a_refused_batch_of_another_size_leaves_every_shape_as_it_was_and_loadable",
-                consequence="What the refusal leaves behind is not checked there: no refusal on purpose happens.",
-                raises=_TORCH,
-            ),
-            Covers(
-                "test_07_batch_size.py::"
-                "test_predict_returns_one_row_per_sample_even_when_the_batch_size_does_not_divide_them",
-                raises=_TORCH,
-            ),
-            Covers(
-                "test_07_batch_size.py::"
-                "test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide",
-                raises=_TORCH,
-            ),
         ),
         rules=("refuses-other-batch-size[more rows]",),
     ),
@@ -492,32 +522,7 @@ DEVIATIONS: list[Deviation] = [
             "3.15.1 on jax 0.10.2 refuses on purpose."
         ),
         upstream="https://github.com/keras-team/keras/issues/21183",
-        tests=(
-            *[
-                Covers(
-                    f"test_07_batch_size.py::test_a_stateful_model_refuses_one_batch_of_another_size[{call}-more rows]",
-                    raises=_JAX,
-                )
-                for call in ("direct call", "predict_on_batch")
-            ],
-            Covers(
-                "test_07_batch_size.py::test_predict_refuses_a_batch_size_larger_than_the_stateful_one", raises=_JAX
-            ),
-            Covers(_SHAPES_REFUSE, ("more rows",), raises=_JAX),
-            Covers(
-                "test_08_save_and_load.py::test_a_refused_batch_of_another_size_leaves_every_shape_as_it_was_and_loadable",
-                consequence="What the refusal leaves behind is not checked there: no refusal on purpose happens.",
-                raises=_JAX,
-            ),
-            Covers(
-                "test_07_batch_size.py::"
-                "test_predict_returns_one_row_per_sample_even_when_the_batch_size_does_not_divide_them"
-            ),
-            Covers(
-                "test_07_batch_size.py::"
-                "test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide"
-            ),
-        ),
+        tests=_refused_by_accident(_JAX, partial=None),
         rules=("refuses-other-batch-size[more rows]",),
     ),
     Deviation(
@@ -676,26 +681,7 @@ DEVIATIONS: list[Deviation] = [
         tests=(
             Covers("test_03_state_between_batches.py::test_fit_and_evaluate_carry_the_state_from_batch_to_batch[fit]"),
             *_fit_claims(TORCH_LSTM_SHAPES),
-            *[
-                Covers(test, consequence=_NOT_REACHED)
-                for test in (
-                    "test_06_shuffling.py::test_shuffle_false_keeps_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
-                    "test_06_shuffling.py::test_shuffling_breaks_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
-                    "test_06_shuffling.py::test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run",
-                    "test_07_batch_size.py::"
-                    "test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide[fit]",
-                    "test_10_training.py::"
-                    "test_one_fit_over_all_epochs_trains_as_the_tutorials_loop_of_one_epoch_fits[stateful]",
-                    "test_01_split_sequences.py::"
-                    "test_a_stateful_lstm_in_order_and_reset_per_sequence_learns_the_later_pieces",
-                    "test_01_split_sequences.py::test_the_same_stateful_lstm_trained_with_shuffling_does_not_learn_them",
-                    "test_01_split_sequences.py::test_the_same_stateful_lstm_trained_without_resets_does_worse",
-                    "test_15_stateful.py::test_a_stateful_lstm_reset_every_epoch_learns_the_alphabet",
-                    "test_15_stateful.py::test_reset_and_seeded_with_A_the_stateful_model_generates_the_alphabet",
-                    "test_15_stateful.py::test_seeded_cold_with_K_the_stateful_model_does_not_go_on_with_L",
-                    "test_15_stateful.py::test_warmed_up_on_A_to_J_the_stateful_model_predicts_L_after_K",
-                )
-            ],
+            *_TUTORIAL_FIT_CLAIMS,
         ),
         rules=("carries-state[fit]",),
         when="torch_fused_lstm",
@@ -737,26 +723,7 @@ DEVIATIONS: list[Deviation] = [
         tests=(
             Covers("test_03_state_between_batches.py::test_fit_and_evaluate_carry_the_state_from_batch_to_batch[fit]"),
             *_fit_claims(ALL_SHAPES),
-            *[
-                Covers(test, consequence=_NOT_REACHED)
-                for test in (
-                    "test_06_shuffling.py::test_shuffle_false_keeps_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
-                    "test_06_shuffling.py::test_shuffling_breaks_the_i_to_i_plus_bs_pairing_of_a_stateful_layer",
-                    "test_06_shuffling.py::test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run",
-                    "test_07_batch_size.py::"
-                    "test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide[fit]",
-                    "test_10_training.py::"
-                    "test_one_fit_over_all_epochs_trains_as_the_tutorials_loop_of_one_epoch_fits[stateful]",
-                    "test_01_split_sequences.py::"
-                    "test_a_stateful_lstm_in_order_and_reset_per_sequence_learns_the_later_pieces",
-                    "test_01_split_sequences.py::test_the_same_stateful_lstm_trained_with_shuffling_does_not_learn_them",
-                    "test_01_split_sequences.py::test_the_same_stateful_lstm_trained_without_resets_does_worse",
-                    "test_15_stateful.py::test_a_stateful_lstm_reset_every_epoch_learns_the_alphabet",
-                    "test_15_stateful.py::test_reset_and_seeded_with_A_the_stateful_model_generates_the_alphabet",
-                    "test_15_stateful.py::test_seeded_cold_with_K_the_stateful_model_does_not_go_on_with_L",
-                    "test_15_stateful.py::test_warmed_up_on_A_to_J_the_stateful_model_predicts_L_after_K",
-                )
-            ],
+            *_TUTORIAL_FIT_CLAIMS,
         ),
         rules=("carries-state[fit]",),
     ),
