@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from statefulness._keras import KERAS_MAJOR
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CONFTEST = """
 from statefulness import known_deviations
-from statefulness._keras import BACKEND, KERAS_MAJOR, KERAS_VERSION
+from statefulness._keras import BACKEND, KERAS_VERSION
 from statefulness.known_deviations import Covers, Deviation
 
 pytest_plugins = ["spec.claims_report"]
