@@ -10,7 +10,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from statefulness import _keras
+from statefulness.workers import one_thread
+
+one_thread()  # the backend trains on one thread, as `statefulness run` does: figures independent of the cores
+
+from statefulness import _keras  # noqa: E402
 
 pytest_plugins = ["spec.claims_report", "pytester"]
 

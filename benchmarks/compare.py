@@ -1,67 +1,81 @@
-"""All six experiments, the tutorial's way and the library's way, side by side in one run.
+"""The tutorial's own code against the library, every recipe at full schedules, side by side in one run.
 
-    python benchmarks/compare.py                 # full schedules, seed 7 (about 35 minutes)
-    python benchmarks/compare.py --epochs 0.1    # a tenth of every schedule
+    python benchmarks/compare.py                  # full schedules, seed 7
+    python benchmarks/compare.py --epochs 0.1     # a tenth of every schedule
+    python benchmarks/compare.py --jobs 1         # the library in this process too
 
-Prints a table of wall times and the ratio; a whole run (all experiments, full schedules) also writes it to
-benchmarks/results-<keras>-<backend>.md.
+First the tutorial's code (``tutorial_port.py``: its models and its ``fit`` calls, ported to current
+Keras) trains each recipe in turn in this process, as its scripts ran; then the library trains them all as
+``statefulness run --full`` does (``run_all``: worker processes of one thread each, the longest first).
+Prints per recipe the seconds of training (the ``fit`` calls) each way and the ratio, and in total the
+wall-clock seconds of each way (building, training, evaluating) and their ratio. A whole run (all
+recipes, full schedules) also writes the table to benchmarks/results-<keras>-<backend>.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from tutorial_port import train_the_tutorials_way  # noqa: E402
-
-from statefulness import versions  # noqa: E402
-from statefulness.experiments import EXPERIMENTS, run_experiment  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main(argv=None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from tutorial_port import train_the_tutorials_way
+
+    from statefulness import versions
+    from statefulness.experiments import EXPERIMENTS
+    from statefulness.report import run_all
+    from statefulness.workers import default_jobs
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=float, default=1.0, help="fraction of each schedule (default 1)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--jobs", type=int, default=default_jobs(), help="the library's worker processes")
     parser.add_argument("experiments", nargs="*", default=list(EXPERIMENTS))
     args = parser.parse_args(argv)
     env = versions()
-    rows = []
+    epochs = {}
     for name in args.experiments:
-        epochs = max(1, round(EXPERIMENTS[name].epochs * args.epochs))
-        if epochs % EXPERIMENTS[name].log_every:
-            epochs -= epochs % EXPERIMENTS[name].log_every
-        start = time.perf_counter()
-        _, tutorial_accuracy = train_the_tutorials_way(name, seed=args.seed, epochs=epochs)
-        tutorial_s = time.perf_counter() - start
-        start = time.perf_counter()
-        outcome = run_experiment(
-            name, seed=args.seed, epochs=epochs, variants=("stateful",) if name == "split_sequence" else None
-        )
-        library_s = time.perf_counter() - start
-        rows.append((name, epochs, tutorial_s, tutorial_accuracy, library_s, outcome.accuracy))
-        print(
-            f"{name}: {epochs} epochs; tutorial's way {tutorial_s:.1f} s ({100 * tutorial_accuracy:.2f} %), "
-            f"library's way {library_s:.1f} s ({100 * outcome.accuracy:.2f} %), ratio {tutorial_s / library_s:.1f}x",
-            flush=True,
-        )
-    total_t, total_l = sum(r[2] for r in rows), sum(r[4] for r in rows)
+        recipe = EXPERIMENTS[name]
+        epochs[name] = max(recipe.log_every, round(recipe.epochs * args.epochs) // recipe.log_every * recipe.log_every)
+
+    tutorial, start = {}, time.perf_counter()
+    for name in args.experiments:
+        _, accuracy, seconds = train_the_tutorials_way(name, seed=args.seed, epochs=epochs[name])
+        tutorial[name] = (seconds, accuracy)
+        print(f"tutorial's code, {name}: {seconds:.1f} s of training, accuracy {100 * accuracy:.2f} %", flush=True)
+    tutorial_wall = time.perf_counter() - start
+
+    start = time.perf_counter()
+    outcomes = run_all(args.experiments, [args.seed], full=True, progress=False, jobs=args.jobs, epochs=epochs)
+    library_wall = time.perf_counter() - start
+    library = {o.experiment: (o.wall_s, o.accuracy) for o in outcomes}
+
     lines = [
         f"Keras {env['keras']} on {env['backend']}"
         + (f", TensorFlow {env['tensorflow']}" if "tensorflow" in env else "")
-        + f"; seed {args.seed}; {args.epochs:g} of each schedule; wall time includes building and evaluating.",
+        + f"; seed {args.seed}; {args.epochs:g} of each schedule; {os.cpu_count()} cores; the library in "
+        + (f"{min(args.jobs, len(outcomes))} worker processes of one thread" if args.jobs > 1 else "this process")
+        + f", XLA {'on' if outcomes[0].xla else 'off'}.",
         "",
-        "| experiment | epochs | tutorial's way (s) | accuracy | library's way (s) | accuracy | ratio |",
+        "| recipe | epochs | tutorial's code: training (s) | accuracy | library: training (s) | accuracy | ratio |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    lines += [
-        f"| {n} | {e} | {t:.1f} | {100 * ta:.2f} % | {lib:.1f} | {100 * la:.2f} % | {t / lib:.1f}x |"
-        for n, e, t, ta, lib, la in rows
-    ]
-    lines.append(f"| **all** | | {total_t:.1f} | | {total_l:.1f} | | {total_t / total_l:.1f}x |")
+    for name in args.experiments:
+        (t, ta), (lib, la) = tutorial[name], library[name]
+        row = [name, epochs[name], f"{t:.1f}", f"{100 * ta:.2f} %", f"{lib:.1f}", f"{100 * la:.2f} %"]
+        row.append(f"{t / lib:.1f}x")
+        lines.append("| " + " | ".join(map(str, row)) + " |")
+    lines.append(
+        f"| **all, wall clock** (building, training, evaluating) | | {tutorial_wall:.1f} | | {library_wall:.1f} | "
+        f"| {tutorial_wall / library_wall:.1f}x |"
+    )
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     if args.epochs == 1 and args.experiments == list(EXPERIMENTS):  # only a whole run replaces the table

@@ -5,6 +5,8 @@ and the layer's ``reset_states()`` in place of the model's."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 import statefulness as sf
@@ -26,7 +28,8 @@ def tutorial_model(recipe, dataset):
 
 
 def train_the_tutorials_way(name: str, seed: int = 7, epochs: int | None = None):
-    """Build and train recipe ``name`` as the tutorial's code does; return the model and its accuracy."""
+    """Build and train recipe ``name`` as the tutorial's code does; return the model, its accuracy and
+    the seconds its training (the ``fit`` calls) took."""
     recipe = EXPERIMENTS[name]
     epochs = epochs or recipe.epochs
     if name == "split_sequence":
@@ -38,14 +41,16 @@ def train_the_tutorials_way(name: str, seed: int = 7, epochs: int | None = None)
         else sf.make_dataset(recipe.framing)
     )
     model = tutorial_model(recipe, dataset)
+    start = time.perf_counter()
     if recipe.stateful:
         for _ in range(epochs):
             model.fit(dataset.X, dataset.y, epochs=1, batch_size=recipe.batch_size, verbose=0, shuffle=False)
             model.layers[0].reset_states()
     else:
         model.fit(dataset.X, dataset.y, epochs=epochs, batch_size=recipe.batch_size, verbose=0, shuffle=recipe.shuffle)
+    seconds = time.perf_counter() - start
     _, accuracy = model.evaluate(dataset.X, dataset.y, batch_size=recipe.batch_size, verbose=0)
-    return model, accuracy
+    return model, accuracy, seconds
 
 
 def _split_sequence_the_qa_way(recipe, seed: int, epochs: int):
@@ -63,15 +68,17 @@ def _split_sequence_the_qa_way(recipe, seed: int, epochs: int):
         ]
     )
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    start = time.perf_counter()
     for _ in range(epochs):
         for batch in range(len(train.X) // bs):
             model.train_on_batch(train.X[batch * bs : (batch + 1) * bs], train.y[batch * bs : (batch + 1) * bs])
             if (batch + 1) % train.reset_every == 0:
                 model.layers[0].reset_states()
+    seconds = time.perf_counter() - start
     rows = []
     for batch in range(len(test.X) // bs):
         rows.append(model.predict_on_batch(test.X[batch * bs : (batch + 1) * bs]))
         if (batch + 1) % test.reset_every == 0:
             model.layers[0].reset_states()
     right = test.unstack(np.concatenate(rows).argmax(-1) == test.y.argmax(-1))
-    return model, float(right[:, 1:].mean())
+    return model, float(right[:, 1:].mean()), seconds

@@ -1,12 +1,14 @@
 """Train every recipe over many seeds and keep the per-seed results: the evidence behind every
 learning-claim threshold that ``statefulness/experiments.py`` declares.
 
-    python scripts/calibrate.py --seeds 0-19 --tier default
-    python scripts/calibrate.py --seeds 0-9 --tier full --experiments variable_length
+    python scripts/calibrate.py --seeds 0-19 --tier full --jobs 2 --experiments one_char window_features \
+        window_timesteps within_batch stateful split_sequence
+    python scripts/calibrate.py --seeds 0-9 --tier default --jobs 2 --experiments variable_length
+    python scripts/calibrate.py --seeds 0-4 --tier full --jobs 2 --experiments variable_length
     python scripts/calibrate.py --table        # rewrite calibration/TABLE.md from the results
 
-Results are appended to ``calibration/results.jsonl`` (one line per experiment, tier and seed; a run
-already there is skipped), so the script can be stopped and resumed.
+Results are appended to ``calibration/results.jsonl`` (one line per experiment, tier, seed, Keras, backend
+and way of training, XLA or not; a run already there is skipped), so the script can be stopped and resumed.
 """
 
 from __future__ import annotations
@@ -32,33 +34,54 @@ def load() -> list[dict]:
     return [json.loads(line) for line in RESULTS.read_text().splitlines()] if RESULTS.exists() else []
 
 
-def calibrate(experiments, tiers, seed_list) -> None:
+def calibrate(experiments, tiers, seed_list, jobs: int = 1) -> None:
+    """Train what ``results.jsonl`` lacks for this environment and way of training (XLA or not), in
+    ``jobs`` worker processes of one thread each (``jobs=1``: in this process)."""
     from statefulness import versions
+    from statefulness._keras import XLA_TRAINING
     from statefulness.experiments import EXPERIMENTS, run_experiment
+    from statefulness.workers import run_in_workers
 
-    done = {(r["experiment"], r["tier"], r["seed"]) for r in load()}
     env = versions()
-    for tier in tiers:
-        for name in experiments:
-            if tier == "default" and not EXPERIMENTS[name].quick_epochs:
-                continue  # the default tier trains the full schedule: the full rows are its calibration
-            for seed in seed_list:
-                if (name, tier, seed) in done:
-                    continue
-                outcome = run_experiment(name, seed=seed, full=tier == "full")
-                row = {
-                    "experiment": name,
-                    "tier": tier,
-                    "seed": seed,
-                    **outcome.figures.to_dict(),
-                    "wall_s": outcome.wall_s,
-                    "keras": env["keras"],
-                    "backend": env["backend"],
-                    "tensorflow": env.get("tensorflow"),
-                }
-                with RESULTS.open("a") as f:
-                    f.write(json.dumps(row) + "\n")
-                print(json.dumps(row), flush=True)
+    done = {(r["experiment"], r["tier"], r["seed"]) for r in load() if _same_training(r, env, XLA_TRAINING)}
+    todo = [
+        (name, tier, seed)
+        for tier in tiers
+        for name in experiments
+        # the default tier of a recipe without a shorter schedule is the full one: the full rows calibrate it
+        if tier == "full" or EXPERIMENTS[name].quick_epochs
+        for seed in seed_list
+        if (name, tier, seed) not in done
+    ]
+
+    def keep(i, outcome):
+        name, tier, seed = todo[i]
+        row = {
+            "experiment": name,
+            "tier": tier,
+            "seed": seed,
+            **outcome.figures.to_dict(),
+            "wall_s": outcome.wall_s,
+            "keras": env["keras"],
+            "backend": env["backend"],
+            "tensorflow": env.get("tensorflow"),
+            "xla": outcome.xla,
+        }
+        with RESULTS.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(json.dumps(row), flush=True)
+
+    tasks = [(name, {"seed": seed, "full": tier == "full"}) for name, tier, seed in todo]
+    if jobs == 1:
+        for i, (name, settings) in enumerate(tasks):
+            keep(i, run_experiment(name, **settings))
+    else:
+        run_in_workers(tasks, jobs, finished=keep)
+
+
+def _same_training(row, env, xla) -> bool:
+    """Whether ``row`` was trained by this Keras and backend, the same way (rows before XLA have no "xla")."""
+    return (row["keras"], row["backend"], row.get("xla", False)) == (env["keras"], env["backend"], xla)
 
 
 def table() -> str:
@@ -72,23 +95,28 @@ def table() -> str:
         "threshold in `statefulness/experiments.py` cites the rows below; the spec's fixed seeds are among them.",
         "",
     ]
-    groups = sorted({(r["experiment"], r["tier"], r["epochs"], r["keras"], r["backend"]) for r in rows})
-    for experiment, tier, epochs, keras, backend in groups:
+    for r in rows:
+        r.setdefault("xla", False)
+    groups = sorted({(r["experiment"], r["tier"], r["epochs"], r["keras"], r["backend"], r["xla"]) for r in rows})
+    for experiment, tier, epochs, keras, backend, xla in groups:
         sel = sorted(
             (
                 r
                 for r in rows
-                if (r["experiment"], r["tier"], r["epochs"], r["keras"], r["backend"])
-                == (experiment, tier, epochs, keras, backend)
+                if (r["experiment"], r["tier"], r["epochs"], r["keras"], r["backend"], r["xla"])
+                == (experiment, tier, epochs, keras, backend, xla)
             ),
             key=lambda r: r["seed"],
         )
         keys = [
-            k for k in sel[0] if k not in ("experiment", "tier", "seed", "epochs", "keras", "backend", "tensorflow")
+            k
+            for k in sel[0]
+            if k not in ("experiment", "tier", "seed", "epochs", "keras", "backend", "tensorflow", "xla")
         ]
         for r in sel:
             r.setdefault("tier", tier)
-        lines += [f"## {experiment}, {tier} tier ({epochs} epochs), Keras {keras} on {backend}, {len(sel)} seeds", ""]
+        way = f"Keras {keras} on {backend} {'with' if xla else 'without'} XLA"
+        lines += [f"## {experiment}, {tier} tier ({epochs} epochs), {way}, {len(sel)} seeds", ""]
         lines.append("| seed | " + " | ".join(keys) + " |")
         lines.append("|---:|" + "---:|" * len(keys))
         for r in sel:
@@ -117,13 +145,14 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=seeds, default=seeds("0-9"))
     parser.add_argument("--tier", choices=["default", "full", "both"], default="both")
     parser.add_argument("--experiments", nargs="*")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes of one thread each (default: 1)")
     parser.add_argument("--table", action="store_true", help="only rewrite calibration/TABLE.md")
     args = parser.parse_args(argv)
     if not args.table:
         from statefulness.experiments import EXPERIMENTS
 
         tiers = ["default", "full"] if args.tier == "both" else [args.tier]
-        calibrate(args.experiments or EXPERIMENTS, tiers, args.seeds)
+        calibrate(args.experiments or EXPERIMENTS, tiers, args.seeds, args.jobs)
     (HERE / "TABLE.md").write_text(table())
     return 0
 

@@ -6,7 +6,12 @@ runs them in a single ``fit`` with ``steps_per_execution`` and a callback that r
 the metrics at every epoch boundary (see ``statefulness/training.py``). These claims hold the library
 to doing the same training: for the same seed and the same order of samples, the same weights and the
 same history as the tutorial's way, on short schedules. (The benchmark in ``benchmarks/`` shows the
-time it saves.)"""
+time it saves.)
+
+The experiments train with XLA where ``XLA_TRAINING`` says it keeps the same seed's weights
+(``compile(jit_compile=True)``, TensorFlow's op determinism off), so there these claims are checked both
+ways: with XLA, as the experiments train, and without it (``jit_compile=False``: on TensorFlow with op
+determinism on, on JAX eagerly)."""
 
 from __future__ import annotations
 
@@ -14,7 +19,9 @@ import numpy as np
 import pytest
 
 import statefulness as sf
+from statefulness._keras import XLA_BY_DEFAULT, XLA_TRAINING
 from statefulness.training import epoch_orders
+from statefulness.workers import run_in_workers
 
 pytestmark = pytest.mark.learning
 
@@ -29,14 +36,25 @@ CASES = {
 }
 
 
-def _model(dataset, units, batch_size, stateful):
-    sf.seed_everything(7)
+WAYS = ({} if XLA_BY_DEFAULT else {"without_xla": False}) | ({"with_xla": True} if XLA_TRAINING else {})
+"""How the models are compiled: with XLA where the experiments train with it; without XLA (not on JAX, whose
+eager mode would take minutes here)."""
+
+
+@pytest.fixture(params=list(WAYS))
+def xla(request):
+    return WAYS[request.param]
+
+
+def _model(dataset, units, batch_size, stateful, xla):
+    sf.seed_everything(7, xla=xla)
     return sf.build_model(
         dataset.input_shape,
         dataset.n_classes,
         units=units,
         stateful=stateful,
         batch_size=batch_size if stateful else None,
+        jit_compile=xla,
     )
 
 
@@ -46,14 +64,14 @@ def _assert_same_training(fast, slow, what):
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_one_fit_over_all_epochs_trains_as_the_tutorials_loop_of_one_epoch_fits(case):
+def test_one_fit_over_all_epochs_trains_as_the_tutorials_loop_of_one_epoch_fits(case, xla):
     """``train`` gives the weights and the per-epoch history that a loop of
     ``fit(X[order], y[order], epochs=1, shuffle=False)`` calls gives, each followed by
     ``reset_states()`` for the stateful model, for the same per-epoch orders."""
     framing, options, units, batch, epochs, shuffle, stateful = CASES[case]
     dataset = sf.make_dataset(framing, **options)
 
-    slow = _model(dataset, units, batch, stateful)
+    slow = _model(dataset, units, batch, stateful, xla)
     slow_history = {"loss": [], "accuracy": []}
     for order in epoch_orders(len(dataset), epochs, shuffle=shuffle, seed=11):
         logs = slow.fit(
@@ -64,7 +82,7 @@ def test_one_fit_over_all_epochs_trains_as_the_tutorials_loop_of_one_epoch_fits(
         if stateful:
             sf.reset_states(slow)
 
-    fast = _model(dataset, units, batch, stateful)
+    fast = _model(dataset, units, batch, stateful, xla)
     fast_history = sf.train(
         fast, dataset, epochs=epochs, batch_size=batch, shuffle=shuffle, reset="epoch" if stateful else "never", seed=11
     )
@@ -76,30 +94,39 @@ def test_one_fit_over_all_epochs_trains_as_the_tutorials_loop_of_one_epoch_fits(
         )
 
 
-def test_one_fit_with_several_epochs_per_log_trains_as_the_tutorials_single_fit():
+def test_one_fit_with_several_epochs_per_log_trains_as_the_tutorials_single_fit(xla):
     """For the within-batch recipe (one batch per epoch, no shuffling) the tutorial's own call,
     ``fit(X, y, epochs=E, batch_size=25, shuffle=False)``, and ``train(..., log_every=k)`` give the
     same weights, and each logged value is the mean of the k epochs' values."""
     dataset = sf.make_dataset("one_char")
-    slow = _model(dataset, 16, 25, False)
+    slow = _model(dataset, 16, 25, False, xla)
     logs = slow.fit(dataset.X, dataset.y, epochs=40, batch_size=25, shuffle=False, verbose=0).history
-    fast = _model(dataset, 16, 25, False)
+    fast = _model(dataset, 16, 25, False, xla)
     history = sf.train(fast, dataset, epochs=40, batch_size=25, shuffle=False, log_every=10)
     _assert_same_training(fast, slow, "within_batch")
     np.testing.assert_allclose(history["loss"], np.mean(np.reshape(logs["loss"], (4, 10)), axis=1), rtol=1e-5)
 
 
-def test_the_same_seed_gives_bit_identical_weights():
-    """Seeded with ``keras.utils.set_random_seed`` (and op determinism on TensorFlow), the same recipe
-    trained twice in one environment gives bit-identical weights."""
+def test_the_same_seed_gives_bit_identical_weights(xla):
+    """Seeded with ``keras.utils.set_random_seed`` (and op determinism on TensorFlow without XLA), the
+    same recipe trained twice in one process gives bit-identical weights."""
     dataset = sf.make_dataset("one_char")
     runs = []
     for _ in range(2):
-        model = _model(dataset, 16, 1, False)
+        model = _model(dataset, 16, 1, False, xla)
         sf.train(model, dataset, epochs=3, seed=5)
         runs.append(model.get_weights())
     for a, b in zip(*runs, strict=True):
         np.testing.assert_array_equal(a, b, err_msg="the same seed gave different weights")
+
+
+def test_the_same_seed_gives_bit_identical_weights_in_two_fresh_processes():
+    """Trained as the experiments train (XLA where ``XLA_TRAINING`` says so, one thread), the stateful
+    recipe gives bit-identical weights in two fresh processes. The run is shortened to 20 epochs."""
+    task = ("stateful", {"seed": 3, "epochs": 20})
+    first, second = run_in_workers([task, task], 2)
+    assert first.xla == XLA_TRAINING
+    assert first.weights == second.weights, "two fresh processes gave different weights for the same seed"
 
 
 def test_different_seeds_give_different_weights():

@@ -42,6 +42,8 @@ __all__ = [
     "random_state",
     "restore_random_state",
     "seed_everything",
+    "XLA_BY_DEFAULT",
+    "XLA_TRAINING",
     "versions",
 ]
 
@@ -61,16 +63,41 @@ from runs of every env of the matrix (Keras 2.12 to 2.21, Keras 3.13 and 3.15 on
 before 3.12 a refusal, where there is one, is an accident of the cell's arithmetic (a known deviation)."""
 
 
-def seed_everything(seed: int) -> None:
+XLA_TRAINING: bool = KERAS_MAJOR >= 3 and BACKEND in ("tensorflow", "jax")
+"""Whether the experiments train with XLA here (``compile(jit_compile=True)``, TensorFlow's op determinism off).
+
+Measured by ``benchmarks/xla_determinism.py`` (``benchmarks/xla-determinism.md``): with XLA, every recipe
+trained twice, each time in a fresh process, gives bit-identical weights, with one thread and with the
+backend's own thread counts, on Keras 3.15.1 with TensorFlow 2.21 and with JAX; spec chapter 10 checks it on
+every env. On TensorFlow, op determinism must be off for XLA: from Keras 3.7 ``compile`` drops
+``jit_compile=True`` while it is on (``model_supports_jit``, keras/src/trainers/trainer.py). JAX compiles
+with XLA anyway (``jit_compile="auto"``). Not XLA:
+
+- Keras 2 (2.12, 2.15, tf-keras 2.21): with ``jit_compile=True`` every training step costs 0.2 to 0.4 s and
+  about 5 MB that is never freed (one_char: 4 epochs in 20 s and 1.5 GB, against 0.3 s without), with
+  ``steps_per_execution`` 1 or 25 alike; the full schedules would not finish.
+- PyTorch: ``jit_compile=True`` means ``torch.compile``, not XLA; it trains eagerly, as ``"auto"`` does.
+"""
+
+
+XLA_BY_DEFAULT: bool = BACKEND == "jax"
+"""Whether Keras compiles these models with XLA by default on the CPU (``jit_compile="auto"``): on JAX only;
+there ``jit_compile=False`` runs eagerly, some hundred times slower."""
+
+
+def seed_everything(seed: int, *, xla: bool = False) -> None:
     """Seed Python, NumPy and the backend through ``keras.utils.set_random_seed``.
 
-    On TensorFlow, op determinism is switched on too, so that the same seed gives the same weights.
+    On TensorFlow, op determinism is switched on too, so that the same seed gives the same weights;
+    ``xla=True`` leaves it off instead, for a model compiled with ``jit_compile=True`` (see
+    :data:`XLA_TRAINING`: Keras 3.7+ drops XLA while op determinism is on).
     """
     keras.utils.set_random_seed(seed)
     if BACKEND == "tensorflow":
-        import tensorflow as tf  # already imported by Keras
+        from tensorflow.python.framework import config  # is_op_determinism_enabled is not public
 
-        tf.config.experimental.enable_op_determinism()
+        if config.is_op_determinism_enabled() == xla:
+            (config.disable_op_determinism if xla else config.enable_op_determinism)()
 
 
 def random_state() -> dict:

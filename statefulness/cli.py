@@ -19,14 +19,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
+def _int_from(low: int, what: str):
+    """An argparse type: an integer of at least ``low``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected a {what} integer, got {text!r}")
+        return value
+
+    return parse
+
+
+_seed = _int_from(0, "non-negative")
+_jobs = _int_from(1, "positive")
 
 
 CHECK_EXAMPLES = ("tutorial", "stacked-gru", "bidirectional-lstm")
@@ -60,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", type=Path, metavar="PATH", help="write outcomes and verdicts as JSON")
     run.add_argument(
         "--report", type=Path, metavar="DIR", help="write a Markdown report with a learning-curve plot per experiment"
+    )
+    run.add_argument(
+        "--jobs",
+        type=_jobs,
+        metavar="N",
+        help="train in N worker processes of one thread each (default: the cores available; 1 under "
+        "pytest-xdist); 1 trains in this process",
     )
     run.add_argument(
         "--progress",
@@ -173,6 +189,9 @@ def _run(args) -> int:
             return _usage("--report needs matplotlib: pip install 'statefulness[plots]'")
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up notices
+    from .workers import default_jobs, one_thread
+
+    one_thread()  # before Keras loads: as its workers train (figures do not depend on the cores)
     from ._keras import quiet_backend_logs
     from .report import judge, print_table, run_all, write_json, write_report
 
@@ -180,8 +199,9 @@ def _run(args) -> int:
 
     names = list(dict.fromkeys(args.experiments)) or list(EXPERIMENTS)
     seeds = list(dict.fromkeys(args.seeds or [7]))
-    progress = sys.stderr.isatty() if args.progress is None else args.progress
-    outcomes = run_all(names, seeds, full=args.full, progress=progress)
+    jobs = min(args.jobs or default_jobs(), len(names) * len(seeds))
+    progress = (sys.stderr.isatty() and jobs == 1) if args.progress is None else args.progress
+    outcomes = run_all(names, seeds, full=args.full, progress=progress, jobs=jobs)
     verdicts = judge(outcomes)
     print_table(verdicts, outcomes, full=args.full)
     if args.json:

@@ -93,6 +93,10 @@ class Outcome:
     wall_s: float = 0.0
     details: dict = field(default_factory=dict)
     """What some figures are counted from (the runs answered wrong, ...)."""
+    weights: str = ""
+    """SHA-256 of the trained weights (of every model trained, in order): equal only if bit-identical."""
+    xla: bool = False
+    """Whether it trained with XLA (see ``XLA_TRAINING``)."""
 
     @property
     def accuracy(self) -> float:
@@ -131,16 +135,31 @@ class Experiment:
     def schedule(self, full: bool) -> int:
         return self.epochs if full or not self.quick_epochs else self.quick_epochs
 
-    def run(self, *, seed: int = 7, full: bool = True, epochs: int | None = None, progress: bool = False) -> Outcome:
+    def training_steps(self, full: bool) -> int:
+        """How many batches the schedule trains on (what training time grows with)."""
+        from .data import make_dataset
+
+        return self.schedule(full) * (len(make_dataset(self.framing)) // self.batch_size)
+
+    def run(
+        self,
+        *,
+        seed: int = 7,
+        full: bool = True,
+        epochs: int | None = None,
+        progress: bool = False,
+        xla: bool | None = None,
+    ) -> Outcome:
         """Train from ``seed`` and measure. ``full=False`` takes the default tier's schedule (and the
-        figures say ``tier="default"``); ``epochs`` overrides the schedule's length, not its tier."""
+        figures say ``tier="default"``); ``epochs`` overrides the schedule's length, not its tier.
+        ``xla``: train with XLA (``None``: where ``XLA_TRAINING`` says it keeps the same seed's weights)."""
         from ._keras import seed_everything
         from .data import make_dataset
         from .model import build_model
         from .training import train
 
-        seed, epochs, tier = self._settings(seed, full, epochs)
-        seed_everything(seed)
+        seed, epochs, tier, xla = self._settings(seed, full, epochs, xla)
+        seed_everything(seed, xla=xla)
         dataset = (
             make_dataset(self.framing, seed=seed) if self.framing == "variable_length" else make_dataset(self.framing)
         )
@@ -150,6 +169,7 @@ class Experiment:
             units=self.units,
             stateful=self.stateful,
             batch_size=self.batch_size if self.stateful else None,
+            jit_compile=xla,
         )
         start = time.perf_counter()
         history = train(
@@ -164,15 +184,20 @@ class Experiment:
             progress=progress,
         )
         wall = time.perf_counter() - start
+        weights = digest(model.get_weights())
         predictions, measured, details = self._measure_alphabet(model, dataset, seed)
         figures = self.record(epochs=epochs, tier=tier, **measured)
-        return Outcome(self.name, seed, epochs, figures, predictions, history, round(wall, 2), details)
+        return Outcome(self.name, seed, epochs, figures, predictions, history, round(wall, 2), details, weights, xla)
 
-    def _settings(self, seed, full, epochs) -> tuple[int, int, str]:
+    def _settings(self, seed, full, epochs, xla) -> tuple[int, int, str, bool]:
+        from ._keras import XLA_TRAINING
+
         seed = check_int("seed", seed, low=0)
         tier = "full" if full or not self.quick_epochs else "default"
         epochs = self.schedule(full) if epochs is None else check_int("epochs", epochs, low=1)
-        return seed, epochs, tier
+        if xla is not None and not isinstance(xla, bool):
+            raise TypeError(f"xla: expected True, False or None, got {xla!r}")
+        return seed, epochs, tier, XLA_TRAINING if xla is None else xla
 
     def _measure_alphabet(self, model, dataset, seed):
         from .model import predict_next, reset_states
@@ -291,7 +316,11 @@ class SplitSequence(Experiment):
 
     record = SplitFigures
 
-    def run(self, *, seed=7, full=True, epochs=None, progress=False, variants=None) -> Outcome:
+    def training_steps(self, full: bool) -> int:
+        per_epoch = SPLIT["sequences"] * SPLIT["pieces"] // self.batch_size
+        return self.schedule(full) * per_epoch * len(SPLIT_VARIANTS)
+
+    def run(self, *, seed=7, full=True, epochs=None, progress=False, xla=None, variants=None) -> Outcome:
         from ._keras import seed_everything
         from .model import ResetStatesEvery, build_model, reset_states
         from .training import train
@@ -301,19 +330,20 @@ class SplitSequence(Experiment):
             raise ValueError("variants: expected at least one of " + ", ".join(SPLIT_VARIANTS))
         for variant in variants:
             check_choice("variants", variant, tuple(SPLIT_VARIANTS))
-        seed, epochs, tier = self._settings(seed, full, epochs)
+        seed, epochs, tier, xla = self._settings(seed, full, epochs, xla)
         train_layout, test_layout = split_layouts(seed, self.batch_size)
         start = time.perf_counter()
-        measured, histories = {}, {}
+        measured, histories, weights = {}, {}, []
         for variant in variants:
             stateful, shuffle, reset = SPLIT_VARIANTS[variant]
-            seed_everything(seed)
+            seed_everything(seed, xla=xla)
             model = build_model(
                 train_layout.X.shape[1:],
                 SPLIT["classes"],
                 units=self.units,
                 stateful=stateful,
                 batch_size=self.batch_size if stateful else None,
+                jit_compile=xla,
             )
             histories[variant] = train(
                 model,
@@ -325,6 +355,7 @@ class SplitSequence(Experiment):
                 seed=seed,
                 progress=progress,
             )
+            weights += model.get_weights()
             reset_states(model)
             probabilities = model.predict(
                 test_layout.X,
@@ -338,7 +369,21 @@ class SplitSequence(Experiment):
         wall = time.perf_counter() - start
         main = "stateful" if "stateful" in variants else variants[0]
         figures = SplitFigures(epochs=epochs, tier=tier, accuracy=measured[f"{main}_later_pieces"], **measured)
-        return Outcome(self.name, seed, epochs, figures, {}, histories[main], round(wall, 2))
+        return Outcome(self.name, seed, epochs, figures, {}, histories[main], round(wall, 2), {}, digest(weights), xla)
+
+
+def digest(arrays) -> str:
+    """SHA-256 over the bytes, dtypes and shapes of a list of arrays (a model's weights)."""
+    import hashlib
+
+    import numpy as np
+
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 # --- the registry ------------------------------------------------------------------------------------

@@ -21,11 +21,14 @@ def build_model(
     stateful: bool = False,
     batch_size: int | None = None,
     steps_per_execution: int = 1,
+    jit_compile: bool | None = None,
 ) -> keras.Model:
     """An LSTM of ``units`` and a softmax Dense, compiled with Adam, categorical cross-entropy and accuracy.
 
     A stateful LSTM keeps one state row per sample of a batch, so it needs the batch size when it is
     built: it is declared with ``keras.Input(shape, batch_size=...)``, which every Keras version accepts.
+    ``jit_compile``, where given, goes to ``compile`` (``True``: XLA; ``None``: Keras's default; see
+    ``XLA_TRAINING`` for when the experiments ask for XLA).
     """
     if not (isinstance(input_shape, tuple) and len(input_shape) == 2):
         raise ValueError(f"input_shape: expected (timesteps, features), got {input_shape!r}")
@@ -34,6 +37,8 @@ def build_model(
     check_int("n_classes", n_classes, low=2)
     check_int("units", units, low=1)
     check_int("steps_per_execution", steps_per_execution, low=1)
+    if jit_compile is not None and not isinstance(jit_compile, bool):
+        raise ValueError(f"jit_compile: expected True, False or None, got {jit_compile!r}")
     if stateful and batch_size is None:
         raise ValueError("batch_size: a stateful LSTM needs a batch size (one state row per sample); got None")
     if batch_size is not None:
@@ -51,6 +56,7 @@ def build_model(
         loss="categorical_crossentropy",
         metrics=["accuracy"],
         steps_per_execution=steps_per_execution,
+        **({} if jit_compile is None else {"jit_compile": jit_compile}),
     )
     return model
 

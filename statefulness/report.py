@@ -12,23 +12,44 @@ from ._keras import versions
 from .experiments import EXPERIMENTS, Outcome, run_experiment
 
 
-def run_all(names: list[str], seeds: list[int], *, full: bool, progress: bool) -> list[Outcome]:
-    outcomes = []
+def run_all(
+    names: list[str], seeds: list[int], *, full: bool, progress: bool, jobs: int = 1, epochs: dict | None = None
+) -> list[Outcome]:
+    """Train each experiment for each seed. ``jobs`` > 1: in that many worker processes of one thread
+    each (``statefulness.workers``), the longest first; the outcomes come back in the order asked.
+    ``epochs``: a shorter schedule for some experiments, by name (the benchmark's)."""
+    runs = [(name, seed) for name in names for seed in seeds]
+    epochs = epochs or {}
+    settings = [{"seed": seed, "full": full, "epochs": epochs.get(name)} for name, seed in runs]
     for name in names:
-        for seed in seeds:
-            experiment = EXPERIMENTS[name]
-            epochs = experiment.schedule(full)
-            shortened = (
-                "" if epochs == experiment.epochs else f" (the tutorial's is {experiment.epochs}; --full for it)"
-            )
-            print(f"training {name}: {epochs} epochs{shortened}, seed {seed} ...", file=sys.stderr, flush=True)
-            outcome = run_experiment(name, seed=seed, full=full, progress=progress)
-            print(
-                f"  done in {outcome.wall_s:.1f} s, accuracy {100 * outcome.accuracy:.2f} %",
-                file=sys.stderr,
-                flush=True,
-            )
-            outcomes.append(outcome)
+        experiment = EXPERIMENTS[name]
+        schedule = epochs.get(name, experiment.schedule(full))
+        shortened = "" if schedule == experiment.epochs else f" (the tutorial's is {experiment.epochs}; --full for it)"
+        print(f"{name}: {schedule} epochs{shortened}, seed {', '.join(map(str, seeds))}", file=sys.stderr, flush=True)
+
+    def done(i, outcome):
+        (name, seed), accuracy = runs[i], 100 * outcome.accuracy
+        print(f"  {name} (seed {seed}) done in {outcome.wall_s:.1f} s, accuracy {accuracy:.2f} %", file=sys.stderr)
+
+    if jobs == 1:
+        outcomes = []
+        for i, (name, _) in enumerate(runs):
+            outcomes.append(run_experiment(name, progress=progress, **settings[i]))
+            done(i, outcomes[-1])
+        return outcomes
+    from .workers import run_in_workers
+
+    steps = {name: EXPERIMENTS[name].training_steps(full) for name in names}
+    longest_first = sorted(range(len(runs)), key=lambda i: -steps[runs[i][0]])
+    print(f"training {len(runs)} runs in {min(jobs, len(runs))} worker processes ...", file=sys.stderr, flush=True)
+    results = run_in_workers(
+        [(runs[i][0], settings[i]) for i in longest_first],
+        jobs,
+        finished=lambda j, outcome: done(longest_first[j], outcome),
+    )
+    outcomes = [None] * len(runs)
+    for j, outcome in zip(longest_first, results, strict=True):
+        outcomes[j] = outcome
     return outcomes
 
 

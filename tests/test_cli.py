@@ -35,6 +35,7 @@ def test_run_help_lists_every_experiment_without_loading_keras():
         (["run", "two_char"], "unknown experiment 'two_char'"),
         (["run", "--seed", "-1"], "argument --seed: expected a non-negative integer, got '-1'"),
         (["run", "--seed", "x"], "argument --seed: expected a non-negative integer, got 'x'"),
+        (["run", "--jobs", "0"], "argument --jobs: expected a positive integer, got '0'"),
         (["run", "--frobnicate"], "unrecognized arguments: --frobnicate"),
         ([], "the following arguments are required: command"),
         (["matrix"], "the following arguments are required: REPORT"),

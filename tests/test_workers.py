@@ -1,0 +1,50 @@
+"""``statefulness run --jobs N``: the experiments trained in worker processes of one thread each give
+what they give trained one after another in this process."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from statefulness import workers
+from statefulness.report import run_all
+
+pytestmark = pytest.mark.learning
+
+SHORT = {"one_char": 40, "within_batch": 100, "stateful": 30, "variable_length": 2, "split_sequence": 5}
+"""Every kind of experiment (stateless, one batch, stateful, variable length, split sequences), shortened."""
+
+
+def test_four_jobs_give_the_figures_weights_and_histories_of_one_job():
+    names = list(SHORT)
+    one = run_all(names, [7], full=False, progress=False, jobs=1, epochs=SHORT)
+    four = run_all(names, [7], full=False, progress=False, jobs=4, epochs=SHORT)
+    assert [o.experiment for o in four] == names, "the outcomes come back in the order asked"
+    for a, b in zip(one, four, strict=True):
+        assert (a.epochs, a.figures, a.predictions) == (b.epochs, b.figures, b.predictions), a.experiment
+        assert a.history == b.history, a.experiment
+        assert a.weights == b.weights, f"{a.experiment}: not bit-identical in a one-thread worker"
+
+
+def test_the_default_is_the_cores_available_and_one_under_pytest_xdist(monkeypatch):
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    assert workers.default_jobs() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
+    assert workers.default_jobs() == 1
+
+
+def test_a_worker_sets_one_thread_before_it_loads_a_backend(monkeypatch):
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/nowhere")
+    for key in workers.ONE_THREAD:
+        if key != "XLA_FLAGS":
+            monkeypatch.delenv(key, raising=False)
+    workers.one_thread()
+    assert os.environ["TF_NUM_INTRAOP_THREADS"] == os.environ["OMP_NUM_THREADS"] == "1"
+    assert os.environ["XLA_FLAGS"] == "--xla_dump_to=/nowhere --xla_cpu_multi_thread_eigen=false"
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 1.5, "2"])
+def test_jobs_must_be_a_positive_integer(jobs):
+    with pytest.raises((ValueError, TypeError), match="jobs"):
+        workers.run_in_workers([("one_char", {"epochs": 1})], jobs)
