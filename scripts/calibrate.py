@@ -149,6 +149,9 @@ def main(argv=None) -> int:
     parser.add_argument("--table", action="store_true", help="only rewrite calibration/TABLE.md")
     args = parser.parse_args(argv)
     if not args.table:
+        from statefulness.workers import one_thread
+
+        one_thread()  # before Keras loads (jobs=1): as statefulness run and the spec train
         from statefulness.experiments import EXPERIMENTS
 
         tiers = ["default", "full"] if args.tier == "both" else [args.tier]

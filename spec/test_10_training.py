@@ -36,9 +36,11 @@ CASES = {
 }
 
 
-WAYS = ({} if XLA_BY_DEFAULT else {"without_xla": False}) | ({"with_xla": True} if XLA_TRAINING else {})
-"""How the models are compiled: with XLA where the experiments train with it; without XLA (not on JAX, whose
-eager mode would take minutes here)."""
+WAYS = {"as_the_experiments_train": XLA_TRAINING} | (
+    {"without_xla": False} if XLA_TRAINING and not XLA_BY_DEFAULT else {}
+)
+"""How the models are compiled: as the experiments train (XLA where ``XLA_TRAINING`` says so), and, where
+that is XLA, without it too (not on JAX, whose eager mode would take minutes here)."""
 
 
 @pytest.fixture(params=list(WAYS))

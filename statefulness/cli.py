@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 EXIT_USAGE = 2
@@ -201,9 +202,10 @@ def _run(args) -> int:
     seeds = list(dict.fromkeys(args.seeds or [7]))
     jobs = min(args.jobs or default_jobs(), len(names) * len(seeds))
     progress = (sys.stderr.isatty() and jobs == 1) if args.progress is None else args.progress
+    start = time.perf_counter()
     outcomes = run_all(names, seeds, full=args.full, progress=progress, jobs=jobs)
     verdicts = judge(outcomes)
-    print_table(verdicts, outcomes, full=args.full)
+    print_table(verdicts, outcomes, full=args.full, wall_s=time.perf_counter() - start)
     if args.json:
         write_json(args.json, outcomes, verdicts, full=args.full)
     if args.report:

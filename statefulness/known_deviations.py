@@ -156,7 +156,8 @@ _TUTORIAL_FIT_CLAIMS = tuple(
         "test_06_shuffling.py::test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run",
         "test_07_batch_size.py::"
         "test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide[fit]",
-        "test_10_training.py::test_one_fit_over_all_epochs_trains_as_the_tutorials_loop_of_one_epoch_fits[stateful]",
+        "test_10_training.py::test_one_fit_over_all_epochs_trains_as_the_tutorials_loop_of_one_epoch_fits"
+        "[as_the_experiments_train-stateful]",
         "test_01_split_sequences.py::test_a_stateful_lstm_in_order_and_reset_per_sequence_learns_the_later_pieces",
         "test_01_split_sequences.py::test_the_same_stateful_lstm_trained_with_shuffling_does_not_learn_them",
         "test_01_split_sequences.py::test_the_same_stateful_lstm_trained_without_resets_does_worse",

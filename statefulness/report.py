@@ -75,7 +75,10 @@ def judge(outcomes: list[Outcome]) -> list[dict]:
     return verdicts
 
 
-def print_table(verdicts: list[dict], outcomes: list[Outcome], *, full: bool, file=None) -> None:
+def print_table(
+    verdicts: list[dict], outcomes: list[Outcome], *, full: bool, wall_s: float | None = None, file=None
+) -> None:
+    """The verdicts as a table; ``wall_s``: the wall-clock seconds of the whole run, where known."""
     file = file or sys.stdout
     env = versions()
     print(
@@ -95,7 +98,9 @@ def print_table(verdicts: list[dict], outcomes: list[Outcome], *, full: bool, fi
             print("  ".join("-" * w for w in widths), file=file)
     held = sum(v["holds"] for v in verdicts)
     total_s = sum(o.wall_s for o in outcomes)
-    print(f"\n{held} of {len(verdicts)} claims hold; training took {total_s:.1f} s.", file=file)
+    wall = "" if wall_s is None else f"; {wall_s:.1f} s wall clock in all"
+    xla = " with XLA" if outcomes and all(o.xla for o in outcomes) else ""
+    print(f"\n{held} of {len(verdicts)} claims hold; training{xla} took {total_s:.1f} s{wall}.", file=file)
 
 
 def _clip(text: str, width: int) -> str:

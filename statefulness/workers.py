@@ -35,7 +35,10 @@ def one_thread() -> None:
     number, so the figures would otherwise depend on the machine's cores (measured: the loss of an epoch of
     split_sequence with XLA differs in its 8th digit between one thread and two)."""
     for key, value in ONE_THREAD.items():
-        os.environ[key] = f"{os.environ[key]} {value}" if key == "XLA_FLAGS" and key in os.environ else value
+        before = os.environ.get(key, "")
+        if key == "XLA_FLAGS":  # keep the user's other XLA flags
+            value = before if value in before.split() else f"{before} {value}".strip()
+        os.environ[key] = value
 
 
 def _train(task):

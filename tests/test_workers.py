@@ -40,6 +40,7 @@ def test_a_worker_sets_one_thread_before_it_loads_a_backend(monkeypatch):
         if key != "XLA_FLAGS":
             monkeypatch.delenv(key, raising=False)
     workers.one_thread()
+    workers.one_thread()  # twice (the spec's conftest, then statefulness run): the same
     assert os.environ["TF_NUM_INTRAOP_THREADS"] == os.environ["OMP_NUM_THREADS"] == "1"
     assert os.environ["XLA_FLAGS"] == "--xla_dump_to=/nowhere --xla_cpu_multi_thread_eigen=false"
 
