@@ -123,9 +123,11 @@ def test_the_same_seed_gives_bit_identical_weights(xla):
 
 
 def test_the_same_seed_gives_bit_identical_weights_in_two_fresh_processes():
-    """Trained as the experiments train (XLA where ``XLA_TRAINING`` says so, one thread), the stateful
-    recipe gives bit-identical weights in two fresh processes. The run is shortened to 20 epochs."""
-    task = ("stateful", {"seed": 3, "epochs": 20})
+    """Trained as the experiments train (XLA where ``XLA_TRAINING`` says so, one thread), a recipe gives
+    bit-identical weights in two fresh processes. The recipe is split_sequence's stateless variant, shortened
+    to 5 epochs: its weights change with the number of threads (measured on TensorFlow 2.21 with XLA: one
+    thread and two give different weights), so a run that is not reproducible shows here."""
+    task = ("split_sequence", {"seed": 7, "epochs": 5, "variants": ("stateless",)})
     first, second = run_in_workers([task, task], 2)
     assert first.xla == XLA_TRAINING
     assert first.weights == second.weights, "two fresh processes gave different weights for the same seed"

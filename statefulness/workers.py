@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 
 ONE_THREAD = {
     "TF_NUM_INTRAOP_THREADS": "1",  # TensorFlow reads these when it starts its thread pools
@@ -41,28 +42,40 @@ def one_thread() -> None:
         os.environ[key] = value
 
 
-def _train(task):
+def _train(name, settings):
     from .experiments import run_experiment
 
-    index, name, settings = task
-    return index, run_experiment(name, **settings)
+    return run_experiment(name, **settings)
 
 
 def run_in_workers(tasks, jobs: int, *, finished=None, one_thread_each: bool = True) -> list:
     """Run ``run_experiment(name, **settings)`` for each ``(name, settings)`` of ``tasks`` in ``jobs``
-    fresh one-thread processes, handed out in the order of ``tasks`` (put the longest first); return the
-    outcomes in that order. ``finished(i, outcome)`` is called as task ``i`` comes back.
+    spawned one-thread processes, handed out in the order of ``tasks`` (put the longest first), a fresh
+    process for each (on Python 3.11+; 3.10 reuses them); return the outcomes in that order.
+    ``finished(i, outcome)`` is called as task ``i`` comes back. An error in a task is raised here, the
+    tasks not started are cancelled; a worker that dies raises ``BrokenProcessPool`` (never a hang).
     ``one_thread_each=False`` leaves the workers the thread counts of this process's environment."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     from ._validate import check_int
 
     jobs = check_int("jobs", jobs, low=1)
-    tasks = [(i, name, dict(settings)) for i, (name, settings) in enumerate(tasks)]
+    tasks = [(name, dict(settings)) for name, settings in tasks]
     outcomes = [None] * len(tasks)
-    context = multiprocessing.get_context("spawn")
-    initializer = one_thread if one_thread_each else None
-    with context.Pool(min(jobs, len(tasks)) or 1, initializer=initializer, maxtasksperchild=1) as pool:
-        for i, outcome in pool.imap_unordered(_train, tasks):
-            outcomes[i] = outcome
+    fresh = {"max_tasks_per_child": 1} if sys.version_info >= (3, 11) else {}
+    pool = ProcessPoolExecutor(
+        min(jobs, len(tasks)) or 1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=one_thread if one_thread_each else None,
+        **fresh,
+    )
+    try:
+        futures = {pool.submit(_train, name, settings): i for i, (name, settings) in enumerate(tasks)}
+        for future in as_completed(futures):
+            i = futures[future]
+            outcomes[i] = future.result()
             if finished:
-                finished(i, outcome)
+                finished(i, outcomes[i])
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return outcomes

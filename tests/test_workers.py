@@ -49,3 +49,8 @@ def test_a_worker_sets_one_thread_before_it_loads_a_backend(monkeypatch):
 def test_jobs_must_be_a_positive_integer(jobs):
     with pytest.raises((ValueError, TypeError), match="jobs"):
         workers.run_in_workers([("one_char", {"epochs": 1})], jobs)
+
+
+def test_an_error_in_a_worker_comes_back_as_that_error():
+    with pytest.raises(ValueError, match="experiment: expected one of"):
+        workers.run_in_workers([("no_such_experiment", {}), ("one_char", {"epochs": 1})], 2)
