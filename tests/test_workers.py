@@ -3,23 +3,44 @@ what they give trained one after another in this process."""
 
 from __future__ import annotations
 
+import builtins
 import os
 
 import pytest
 
 from statefulness import workers
+from statefulness._keras import BACKEND, KERAS_VERSION
+from statefulness.known_deviations import deviation_for
 from statefulness.report import run_all
 
 pytestmark = pytest.mark.learning
 
-SHORT = {"one_char": 40, "within_batch": 100, "stateful": 30, "variable_length": 2, "split_sequence": 5}
-"""Every kind of experiment (stateless, one batch, stateful, variable length, split sequences), shortened."""
+SHORT = {"one_char": 40, "within_batch": 100, "variable_length": 2, "stateful": 30, "split_sequence": 5}
+"""Every kind of experiment (stateless, one batch, variable length, stateful, split sequences), shortened."""
+
+_STATEFUL_FIT = "test_15_stateful.py::test_a_stateful_lstm_reset_every_epoch_learns_the_alphabet"
+_FIT = deviation_for(_STATEFUL_FIT, KERAS_VERSION, BACKEND)
+FIT_OF_A_STATEFUL_LSTM_RAISES = None if _FIT is None else (_FIT[1].raises or _FIT[0].raises)
+"""The error with which ``fit`` of a stateful LSTM fails here (a known deviation: PyTorch), or None."""
+GROUPS = {
+    "stateless": ["one_char", "within_batch", "variable_length"],
+    "stateful": pytest.param(
+        ["stateful", "split_sequence"],
+        marks=pytest.mark.xfail(
+            FIT_OF_A_STATEFUL_LSTM_RAISES not in (None, "AssertionError"),
+            raises=getattr(builtins, FIT_OF_A_STATEFUL_LSTM_RAISES or "RuntimeError", RuntimeError),
+            strict=True,
+            reason=f"fit cannot train a stateful LSTM here: {_FIT and _FIT[0].id}",
+        ),
+    ),
+}
 
 
-def test_four_jobs_give_the_figures_weights_and_histories_of_one_job():
-    names = list(SHORT)
-    one = run_all(names, [7], full=False, progress=False, jobs=1, epochs=SHORT)
-    four = run_all(names, [7], full=False, progress=False, jobs=4, epochs=SHORT)
+@pytest.mark.parametrize("names", list(GROUPS.values()), ids=list(GROUPS))
+def test_four_jobs_give_the_figures_weights_and_histories_of_one_job(names):
+    epochs = {name: SHORT[name] for name in names}
+    one = run_all(names, [7], full=False, progress=False, jobs=1, epochs=epochs)
+    four = run_all(names, [7], full=False, progress=False, jobs=4, epochs=epochs)
     assert [o.experiment for o in four] == names, "the outcomes come back in the order asked"
     for a, b in zip(one, four, strict=True):
         assert (a.epochs, a.figures, a.predictions) == (b.epochs, b.figures, b.predictions), a.experiment
