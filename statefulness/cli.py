@@ -82,7 +82,8 @@ def _parser() -> argparse.ArgumentParser:
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="show a progress bar per experiment (default: when stderr is a terminal)",
+        help="show a progress bar per experiment (default: when stderr is a terminal and --jobs is 1; "
+        "workers never show one)",
     )
 
     check = sub.add_parser(
