@@ -39,8 +39,8 @@ def calibrate(experiments, tiers, seed_list, jobs: int = 1) -> None:
     ``jobs`` worker processes of one thread each (``jobs=1``: in this process)."""
     from statefulness import versions
     from statefulness._keras import XLA_TRAINING
-    from statefulness.experiments import EXPERIMENTS, run_experiment
-    from statefulness.workers import run_in_workers
+    from statefulness.experiments import EXPERIMENTS
+    from statefulness.workers import run_experiments
 
     env = versions()
     done = {(r["experiment"], r["tier"], r["seed"]) for r in load() if _same_training(r, env, XLA_TRAINING)}
@@ -71,12 +71,7 @@ def calibrate(experiments, tiers, seed_list, jobs: int = 1) -> None:
             f.write(json.dumps(row) + "\n")
         print(json.dumps(row), flush=True)
 
-    tasks = [(name, {"seed": seed, "full": tier == "full"}) for name, tier, seed in todo]
-    if jobs == 1:
-        for i, (name, settings) in enumerate(tasks):
-            keep(i, run_experiment(name, **settings))
-    else:
-        run_in_workers(tasks, jobs, finished=keep)
+    run_experiments([(name, {"seed": seed, "full": tier == "full"}) for name, tier, seed in todo], jobs, finished=keep)
 
 
 def _same_training(row, env, xla) -> bool:

@@ -9,14 +9,15 @@ import time
 from pathlib import Path
 
 from ._keras import versions
-from .experiments import EXPERIMENTS, Outcome, run_experiment
+from .experiments import EXPERIMENTS, Outcome
 
 
 def run_all(
     names: list[str], seeds: list[int], *, full: bool, progress: bool, jobs: int = 1, epochs: dict | None = None
 ) -> list[Outcome]:
-    """Train each experiment for each seed. ``jobs`` > 1: in that many worker processes of one thread
-    each (``statefulness.workers``), the longest first; the outcomes come back in the order asked.
+    """Train each experiment for each seed, the longest first: in this process if ``jobs`` is 1, else in
+    that many worker processes of one thread each (``statefulness.workers``); the outcomes come back in
+    the order asked.
     ``epochs``: a shorter schedule for some experiments, by name (the benchmark's)."""
     runs = [(name, seed) for name in names for seed in seeds]
     epochs = epochs or {}
@@ -31,19 +32,14 @@ def run_all(
         (name, seed), accuracy = runs[i], 100 * outcome.accuracy
         print(f"  {name} (seed {seed}) done in {outcome.wall_s:.1f} s, accuracy {accuracy:.2f} %", file=sys.stderr)
 
-    if jobs == 1:
-        outcomes = []
-        for i, (name, _) in enumerate(runs):
-            outcomes.append(run_experiment(name, progress=progress, **settings[i]))
-            done(i, outcomes[-1])
-        return outcomes
-    from .workers import run_in_workers
+    from .workers import run_experiments
 
     steps = {name: EXPERIMENTS[name].training_steps(full) for name in names}
     longest_first = sorted(range(len(runs)), key=lambda i: -steps[runs[i][0]])
-    print(f"training {len(runs)} runs in {min(jobs, len(runs))} worker processes ...", file=sys.stderr, flush=True)
-    results = run_in_workers(
-        [(runs[i][0], settings[i]) for i in longest_first],
+    if jobs > 1:
+        print(f"training {len(runs)} runs in {min(jobs, len(runs))} worker processes ...", file=sys.stderr, flush=True)
+    results = run_experiments(
+        [(runs[i][0], settings[i] | {"progress": progress and jobs == 1}) for i in longest_first],
         jobs,
         finished=lambda j, outcome: done(longest_first[j], outcome),
     )

@@ -48,6 +48,22 @@ def _train(name, settings):
     return run_experiment(name, **settings)
 
 
+def run_experiments(tasks, jobs: int, *, finished=None) -> list:
+    """``run_experiment(name, **settings)`` for each ``(name, settings)`` of ``tasks``: one after another in
+    this process if ``jobs`` is 1, else in :func:`run_in_workers`. Outcomes in the order of ``tasks``;
+    ``finished(i, outcome)`` as task ``i`` comes back."""
+    from ._validate import check_int
+
+    if check_int("jobs", jobs, low=1) > 1:
+        return run_in_workers(tasks, jobs, finished=finished)
+    outcomes = []
+    for i, (name, settings) in enumerate(tasks):
+        outcomes.append(_train(name, settings))
+        if finished:
+            finished(i, outcomes[-1])
+    return outcomes
+
+
 def run_in_workers(tasks, jobs: int, *, finished=None, one_thread_each: bool = True) -> list:
     """Run ``run_experiment(name, **settings)`` for each ``(name, settings)`` of ``tasks`` in ``jobs``
     spawned one-thread processes, handed out in the order of ``tasks`` (put the longest first), a fresh
