@@ -1,6 +1,7 @@
-"""pytest set-up for the spec: known deviations as strict xfails, and the trained outcomes that the
-learning claims share. (The header, options, hypothesis profiles, the fresh Keras session per test and
-the claims report come from the project's root ``conftest.py`` and ``spec/claims_report.py``.)"""
+"""pytest set-up for the spec: each claim's id, known deviations as strict xfails, and the trained outcomes
+that the learning claims share. (The header, options, markers, hypothesis profiles, the fresh Keras session
+per test and the claims report come from ``statefulness/pytest_plugin.py``, which the project's root
+``conftest.py`` and ``statefulness spec`` load.)"""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from hypothesis import settings
 
 from statefulness._keras import BACKEND, KERAS_VERSION
 from statefulness.known_deviations import deviation_for
+from statefulness.pytest_plugin import MARKERS, claim_id
+
+SPEC_MARKERS = {marker.partition(":")[0] for marker in MARKERS}
 
 
 def exception_type(name: str) -> type[BaseException]:
@@ -23,8 +27,11 @@ def exception_type(name: str) -> type[BaseException]:
 def pytest_collection_modifyitems(config, items):
     for item in items:
         module, function = getattr(item, "module", None), getattr(item, "function", None)
-        if module is None:  # not a Python test (the walkthrough's code blocks)
+        claim = claim_id(item)
+        if module is None or claim is None:  # not a claim of the spec (the library's tests, the walkthrough)
             continue
+        item.user_properties.append(("claim", claim))
+        item.user_properties.append(("markers", sorted({m.name for m in item.iter_markers()} & SPEC_MARKERS)))
         item.user_properties.append(("chapter", " ".join((module.__doc__ or "").split())))
         item.user_properties.append(("doc", " ".join((getattr(function, "__doc__", None) or "").split())))
         path, _, name = item.nodeid.partition("::")
@@ -36,6 +43,7 @@ def pytest_collection_modifyitems(config, items):
                 pytest.mark.xfail(strict=True, raises=exception_type(covers.raises or deviation.raises), reason=reason)
             )
             item.user_properties.append(("deviation", deviation.cause))
+            item.user_properties.append(("deviation_id", deviation.id))
             if covers.consequence:
                 item.user_properties.append(("consequence", covers.consequence))
 

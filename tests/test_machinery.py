@@ -23,7 +23,7 @@ from statefulness import known_deviations
 from statefulness._keras import BACKEND, KERAS_VERSION
 from statefulness.known_deviations import Covers, Deviation
 
-pytest_plugins = ["spec.claims_report"]
+pytest_plugins = ["statefulness.pytest_plugin"]
 
 
 def here(test, raises="AssertionError"):
@@ -40,10 +40,6 @@ known_deviations.DEVIATIONS[:] = [
 ]
 
 from spec.conftest import pytest_collection_modifyitems  # noqa: E402  the spec's own hook
-
-
-def pytest_addoption(parser):
-    parser.addoption("--claims-report")
 """
 
 CLAIMS = """

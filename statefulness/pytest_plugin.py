@@ -1,0 +1,200 @@
+"""The pytest plugin that runs the spec: what ``statefulness spec`` loads with ``-p``, and the project's
+root ``conftest.py`` with ``pytest_plugins``, so the installed spec and a checkout's run the same way.
+
+It gives the run a header naming the Keras under test, the options ``--claims-report``, ``--full`` and
+``--wide``, the markers and warning filters of the spec, hypothesis profiles, one training thread, a fresh
+Keras session per test, and the claims report: one entry per claim (spec test) with its verdict, the
+figures it was judged on, its chapter and docstring, and the environment.
+
+It runs in the controlling process under xdist too (which collects nothing itself: the workers send it
+their reports, which carry each claim's id and properties).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up notices, before it loads
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, Phase, settings  # noqa: E402
+
+from .workers import one_thread  # noqa: E402
+
+one_thread()  # the backend trains on one thread, as `statefulness run` does: figures independent of the cores
+
+from . import __version__, _keras  # noqa: E402
+
+MARKERS = (
+    "full: the tutorial's exact schedules (slow; run with -m full)",
+    "learning: trains a model on the tutorial's problem",
+    "wide: an exact claim run over every layer kind and model shape of spec/shapes.py (more examples with --wide)",
+)
+
+WARNING_FILTERS = (
+    "error",
+    # Keras 2 names layers with random.randrange on a float (keras/src/backend.py, unique_object_name).
+    "ignore:non-integer arguments to randrange:DeprecationWarning",
+    # Keras 3 converts tensors and variables with np.array(x) (backend/*/core.py convert_to_numpy,
+    # KerasVariable.__array__), which NumPy 2 warns about for __array__ methods without a copy argument.
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning",
+    # matplotlib < 3.9 (for TensorFlow 2.12-2.13) calls pyparsing 3.3's deprecated camelCase names.
+    "ignore:'parseString' deprecated",
+    "ignore:'resetCache' deprecated",
+    "ignore:'enablePackrat' deprecated",
+)
+"""Every warning is an error in the spec, except these (later lines take precedence, as in an ini file)."""
+
+settings.register_profile(
+    "dev",
+    deadline=None,  # a first call traces a Keras function: slow once, not a regression
+    max_examples=20,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True)
+# The meta-test only needs to know that a claim fails against a mutant, not the smallest example.
+settings.register_profile(
+    "mutants", parent=settings.get_profile("ci"), phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False
+)
+settings.register_profile("thorough", parent=settings.get_profile("dev"), max_examples=200)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("statefulness")
+    group.addoption(
+        "--claims-report",
+        metavar="PATH",
+        default=os.environ.get("STATEFULNESS_CLAIMS_REPORT"),
+        help="write each claim's verdict, observed figures and the environment to PATH (JSON; {keras} and "
+        "{backend} in PATH are filled in)",
+    )
+    group.addoption(
+        "--full",
+        action="store_true",
+        help="learning claims: the tutorial's full schedules over SEEDS['full'] (slow)",
+    )
+    group.addoption(
+        "--wide",
+        action="store_true",
+        help="breadth claims (marker 'wide'): every layer kind and model shape with as many hypothesis "
+        "examples as the LSTM gets (the default tier draws a few per other shape)",
+    )
+
+
+def pytest_configure(config):
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+    for line in WARNING_FILTERS:  # after any of an ini file's: the spec's own filters take precedence
+        config.addinivalue_line("filterwarnings", line)
+
+
+def pytest_report_header(config):
+    info = _keras.versions()
+    lines = [f"statefulness spec: Keras {info['keras']} ({info['keras_package']}), backend {info['backend']}"]
+    lines.append(
+        "  " + ", ".join(f"{k} {v}" for k, v in info.items() if k not in ("keras", "keras_package", "backend"))
+    )
+    return lines
+
+
+@pytest.fixture(autouse=True)
+def fresh_keras_session():
+    """Every test starts from a fresh Keras session (as Keras's own tests do)."""
+    _keras.clear_session()
+    yield
+
+
+def claim_id(item) -> str | None:
+    """A spec test's claim id, the same wherever the spec lies (a checkout's ``spec/``, or the installed
+    ``statefulness/spec/``): ``spec/<file>::<test>[<params>]``. None for a test that is not the spec's."""
+    path = Path(str(getattr(item, "path", "")))
+    if path.parent.name != "spec" or not path.name.startswith("test_"):
+        return None
+    return f"spec/{path.name}::{item.nodeid.partition('::')[2]}"
+
+
+_RESULTS: dict[str, dict] = {}
+_DESCRIPTIVE = ("chapter", "doc", "markers", "deviation", "deviation_id", "consequence")
+
+
+def pytest_runtest_logreport(report):
+    properties = dict(report.user_properties)
+    claim = properties.get("claim")
+    if claim is None:
+        return
+    entry = _RESULTS.setdefault(claim, {"claim": claim, "verdict": "pass", "observed": {}})
+    for key, value in report.user_properties:
+        if key in _DESCRIPTIVE:
+            entry[key] = value
+        elif key != "claim":
+            entry["observed"][key] = value
+    if report.when == "call" or report.outcome != "passed":
+        if hasattr(report, "wasxfail"):
+            verdict = "known deviation" if report.skipped else "fail"  # a strict xpass fails
+        elif report.skipped:
+            verdict = "skipped"
+        elif report.failed:
+            verdict = "fail"
+        else:
+            verdict = "pass"
+        if entry["verdict"] != "fail":
+            entry["verdict"] = verdict
+        entry["duration_s"] = round(entry.get("duration_s", 0) + report.duration, 3)
+
+
+def _commit() -> str | None:
+    """The commit of the checkout this package was imported from, where it is one (None when installed)."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+_STARTED = pytest.StashKey[float]()
+
+
+def pytest_sessionstart(session):
+    session.config.stash[_STARTED] = time.perf_counter()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = session.config.getoption("--claims-report")
+    if not path or hasattr(session.config, "workerinput"):
+        return
+    environment = _keras.versions()
+    path = path.replace("{keras}", environment["keras"]).replace("{backend}", environment["backend"])
+    report = {
+        "environment": environment
+        | {"platform": platform.platform(), "env": os.environ.get("TOX_ENV_NAME", ""), "statefulness": __version__},
+        "commit": _commit(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "wall_s": round(time.perf_counter() - session.config.stash.get(_STARTED, time.perf_counter()), 1),
+        "claims": sorted(_RESULTS.values(), key=lambda e: e["claim"]),
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(f"{path}.partial")
+    partial.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    partial.replace(path)  # never a half-written report
+    session.config.stash[_WRITTEN] = str(path)
+
+
+_WRITTEN = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if _WRITTEN in config.stash:
+        terminalreporter.write_line(f"claims report: {config.stash[_WRITTEN]}")
