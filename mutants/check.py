@@ -15,8 +15,8 @@ import sys
 MODELS = ("tutorial", "stacked-gru", "bidirectional-lstm", "RNN(GRUCell, LSTMCell)", "SimpleRNN")
 
 NEVER_FAILS_ON_KERAS_3 = {
-    "reset-zeroes[model.reset_states()]": "Keras 3 models have no reset_states() (a known deviation), and the "
-    "mutants patch Keras 3",
+    "reset-zeroes[model.reset_states()]": "Keras 3 models have no reset_states() (the rule is not applicable "
+    "there), and the mutants patch Keras 3",
 }
 """Rules that no mutant can make fail, with why."""
 

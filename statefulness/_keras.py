@@ -32,6 +32,7 @@ __all__ = [
     "BATCH_SIZE_REFUSAL",
     "KERAS_MAJOR",
     "KERAS_VERSION",
+    "MODEL_HAS_RESET_STATES",
     "keras",
     "clear_session",
     "assign_zeros",
@@ -50,6 +51,12 @@ __all__ = [
 KERAS_VERSION: str = keras.__version__
 KERAS_MAJOR: int = int(KERAS_VERSION.split(".")[0])
 BACKEND: str = keras.backend.backend()
+
+
+MODEL_HAS_RESET_STATES: bool = hasattr(keras.Model, "reset_states")
+"""Whether this Keras's models have ``reset_states()``. Keras 2's ``Model.reset_states`` resets each
+top-level layer that has a ``reset_states`` method; Keras 3 removed it (keras-team/keras#20327): only
+layers have ``reset_state()``/``reset_states()``. Read from the installed ``keras.Model``, not its version."""
 
 
 BATCH_SIZE_REFUSAL: tuple[type[Exception], str] = {

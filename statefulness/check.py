@@ -8,8 +8,12 @@ returns a ``Report``: one ``Result`` per rule with its verdict.
 
 Verdicts: ``pass``; ``fail`` (with the measured difference and the driver that showed it); ``known
 deviation`` (the rule fails as an entry of ``known_deviations.py`` says it does on this Keras, backend and
-kind of model); ``not applicable`` (with the reason); ``error`` (the rule could not run: the exception);
-``info`` (what a saved and loaded copy starts from).
+kind of model); ``expected`` and ``unexpected pass`` (a rule the user expects to fail, ``expected=``:
+it failed, erred or showed a known deviation, or it did not fail); ``not applicable`` (with the reason:
+the model's make-up, or a method the installed Keras does not have, such as ``Model.reset_states()`` on
+Keras 3); ``error`` (the rule could not run: the exception); ``info`` (what a saved and loaded copy
+starts from). ``Report.passed()`` is False where a rule failed, erred, passed against the user's
+expectation, or (unless ``allow_known``) showed a known deviation the user did not expect.
 
 The model is left as it was: its weights, its layers' states, its optimizer (``evaluate`` and ``fit`` run
 on a copy compiled with SGD at learning rate 0), and the global random generators and TensorFlow's op
@@ -19,7 +23,7 @@ determinism (saved first and put back).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,6 +33,7 @@ from ._keras import (
     BACKEND,
     BATCH_SIZE_REFUSAL,
     KERAS_VERSION,
+    MODEL_HAS_RESET_STATES,
     assign_zeros,
     keras,
     layer_states,
@@ -51,7 +56,10 @@ STEPS = 2
 DRIVERS = ("direct call", "predict_on_batch", "predict", "evaluate", "fit")
 RESETS = ("layer.reset_states()", "model.reset_states()")
 OTHER_SIZES = ("fewer rows", "more rows")
-VERDICTS = ("pass", "fail", "known deviation", "not applicable", "error", "info")
+VERDICTS = ("pass", "fail", "known deviation", "expected", "unexpected pass", "not applicable", "error", "info")
+EXPECTED_TO_FAIL = ("fail", "error", "known deviation")
+"""What a rule that the user expects to fail may show for its verdict to be ``expected``; ``pass`` and
+``info`` make it an ``unexpected pass``, and ``not applicable`` stays."""
 
 _TIME_MIXING = {
     "Conv1D",
@@ -100,6 +108,11 @@ class Result:
     """For a failure: the largest absolute difference between what was computed and what was expected."""
     deviation: str | None = None
     """For a known deviation: its id in ``known_deviations.py``."""
+    expected: str | None = None
+    """The user's reason for expecting the rule to fail (``check_model(expected=...)``, ``--expect``)."""
+    measured: str | None = None
+    """Where that expectation made the verdict ``expected`` or ``unexpected pass``: the verdict the rule
+    showed (``fail``, ``error``, ``known deviation``; ``pass``, ``info``)."""
 
 
 @dataclass
@@ -119,9 +132,16 @@ class Report:
     def verdicts(self) -> dict[str, str]:
         return {result.rule: result.verdict for result in self.results}
 
+    @property
+    def measured(self) -> dict[str, str]:
+        """Rule id -> the verdict the rule showed, before the user's expectations: what a record stores and
+        ``compare_with_record`` compares."""
+        return {result.rule: result.measured or result.verdict for result in self.results}
+
     def passed(self, allow_known: bool = False) -> bool:
-        """No rule failed or errored (and, unless ``allow_known``, none showed a known deviation)."""
-        bad = {"fail", "error"} | (set() if allow_known else {"known deviation"})
+        """No rule failed, errored or passed against the user's expectation (``unexpected pass``), and,
+        unless ``allow_known``, none showed a known deviation that the user did not expect."""
+        bad = {"fail", "error", "unexpected pass"} | (set() if allow_known else {"known deviation"})
         return not any(result.verdict in bad for result in self.results)
 
     def to_dict(self) -> dict:
@@ -165,27 +185,38 @@ class Rule:
     info: bool = False
 
 
-def check_model(model, *, rules=None, seed: int = 0, custom_objects: dict | None = None) -> Report:
+def check_model(
+    model, *, rules=None, expected: Mapping[str, str] | None = None, seed: int = 0, custom_objects: dict | None = None
+) -> Report:
     """Run the state rules on ``model`` (a built Keras model with at least one stateful recurrent layer
     and one sequence input of static batch size) and return the report. ``rules``: rule ids or their
-    families (``"carries-state"`` for every driver); default all. ``custom_objects``: what a copy of the
-    model needs to be rebuilt from its config (the user's own layers)."""
+    families (``"carries-state"`` for every driver); default all. ``expected``: the rules (ids or
+    families) that you expect to fail on your model, each with your reason, as scikit-learn's
+    ``expected_failed_checks``: such a rule that fails, errs or shows a known deviation is ``expected``
+    (the report still passes), one that does not fail is an ``unexpected pass`` (the report fails).
+    ``custom_objects``: what a copy of the model needs to be rebuilt from its config (the user's own
+    layers)."""
     subject = _Subject(model, seed, custom_objects)
     selected = select_rules(rules)
+    reasons = expected_failures(expected)
     saved = random_state()
     stored = subject.states()
     report = Report(model=subject.describe(), environment=versions(), seed=seed)
     try:
         for rule in selected:
-            report.results.append(_judge(rule, subject))
+            result = _judge(rule, subject)
+            if rule.id in reasons:
+                _expect(result, reasons[rule.id])
+            report.results.append(result)
     finally:
         subject.restore(stored)
         restore_random_state(saved)
     return report
 
 
-def select_rules(rules=None) -> list[Rule]:
-    """The rules named by ids or families (the part before ``[``), in their order; all by default."""
+def select_rules(rules=None, argument: str = "rules") -> list[Rule]:
+    """The rules named by ids or families (the part before ``[``), in their order; all by default. An
+    unknown name is a ``ValueError`` that names ``argument`` and lists the rules."""
     if rules is None:
         return list(RULES.values())
     if isinstance(rules, str):
@@ -196,14 +227,47 @@ def select_rules(rules=None) -> list[Rule]:
         if not found:
             families = sorted({rule.id.partition("[")[0] for rule in RULES.values()})
             raise ValueError(
-                f"rules: unknown rule {name!r}; expected any of {', '.join(families)} or one of {', '.join(RULES)}"
+                f"{argument}: unknown rule {name!r}; expected any of {', '.join(families)} or one of {', '.join(RULES)}"
             )
         chosen += [rule for rule in found if rule not in chosen]
     return [rule for rule in RULES.values() if rule in chosen]
 
 
+def expected_failures(expected: Mapping[str, str] | None, argument: str = "expected") -> dict[str, str]:
+    """Rule id -> the user's reason, from ``expected`` (rule ids or families -> reasons; None: none). A
+    name that is no rule, or a reason that is no non-empty string, is a ``ValueError`` naming ``argument``."""
+    if expected is None:
+        return {}
+    if not isinstance(expected, Mapping):
+        raise TypeError(
+            f"{argument}: expected a dict of rule ids or families to your reasons, got {type(expected).__name__}"
+        )
+    reasons = {}
+    for name, reason in expected.items():
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError(f"{argument}: the reason for {name!r} must be a non-empty string, got {reason!r}")
+        reasons.update((rule.id, reason) for rule in select_rules([name], argument))
+    return reasons
+
+
+def _expect(result: Result, reason: str) -> None:
+    """Judge ``result`` as a rule the user expects to fail, for ``reason``."""
+    result.expected = reason
+    if result.verdict == "not applicable":
+        result.detail += f" (expected to fail ({reason}), but the rule does not apply)"
+        return
+    result.measured = result.verdict
+    if result.verdict in EXPECTED_TO_FAIL:
+        result.verdict, result.detail = "expected", f"expected to fail ({reason}) and failed: {result.detail}"
+    else:
+        result.verdict, result.detail = "unexpected pass", f"expected to fail ({reason}) but passed: {result.detail}"
+
+
 def _judge(rule: Rule, subject: _Subject) -> Result:
     result = Result(rule.id, rule.statement, "pass", driver=rule.driver)
+    if rule.id in NOT_APPLICABLE_HERE:
+        result.verdict, result.detail = "not applicable", NOT_APPLICABLE_HERE[rule.id]
+        return result
     failure = None
     try:
         result.detail = rule.run(subject)
@@ -772,6 +836,17 @@ def _rules() -> dict[str, Rule]:
 
 RULES: dict[str, Rule] = _rules()
 
+NOT_APPLICABLE_HERE: dict[str, str] = (
+    {}
+    if MODEL_HAS_RESET_STATES
+    else {
+        "reset-zeroes[model.reset_states()]": f"Keras {KERAS_VERSION} models have no reset_states() (Keras 3 "
+        "removed Model.reset_states(), keras-team/keras#20327): reset each stateful layer (layer.reset_states()), "
+        "or call statefulness.reset_states(model), which also zeroes nested states"
+    }
+)
+"""The rules that can apply to no model of the installed Keras, with why: reported not applicable, not run."""
+
 
 # Before and after an upgrade: a record of what the model computes, and a comparison with it.
 
@@ -793,7 +868,8 @@ def _signature(subject: _Subject) -> dict:
 
 def record_model(model, report: Report, *, custom_objects: dict | None = None) -> dict:
     """What ``model`` computes on drawn inputs (every chunk's output and the states after them, from zero
-    state, by direct calls), with the report's verdicts and the environment: JSON-ready."""
+    state, by direct calls), with the verdicts the report's rules showed (``Report.measured``: before the
+    user's expectations) and the environment: JSON-ready."""
     subject = _Subject(model, report.seed, custom_objects)
     chunks = subject.chunks(3, key=5)
     outputs, states = _outputs_and_states(subject, chunks)
@@ -802,7 +878,7 @@ def record_model(model, report: Report, *, custom_objects: dict | None = None) -
         "environment": versions(),
         "model": _signature(subject),
         "seed": report.seed,
-        "verdicts": report.verdicts,
+        "verdicts": report.measured,
         "inputs": [chunk.tolist() for chunk in chunks],
         "outputs": [out.tolist() for out in outputs],
         "states": [state.tolist() for state in states],
@@ -821,8 +897,9 @@ def _outputs_and_states(subject: _Subject, chunks) -> tuple[list[np.ndarray], li
 
 
 def compare_with_record(model, record: dict, report: Report, *, custom_objects: dict | None = None) -> list[str]:
-    """What changed since ``record`` was made: verdicts, and outputs or states beyond ``RECORD_TOLERANCE``
-    (one line each, with the largest difference). Raises ``ValueError`` if the record is not one, or was
+    """What changed since ``record`` was made: the verdicts the rules showed (``Report.measured``, so that
+    expectations added or dropped change nothing), and outputs or states beyond ``RECORD_TOLERANCE`` (one
+    line each, with the largest difference). Raises ``ValueError`` if the record is not one, or was
     made from another model."""
     if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
         raise ValueError(
@@ -833,10 +910,11 @@ def compare_with_record(model, record: dict, report: Report, *, custom_objects: 
     for key, value in record["model"].items():
         if key != "name" and here.get(key) != value:
             raise ValueError(f"record: made from another model: its {key} was {value}, this model's is {here.get(key)}")
+    measured = report.measured
     changes = [
-        f"{rule}: {before} -> {report.verdicts.get(rule, 'not run')}"
+        f"{rule}: {before} -> {measured.get(rule, 'not run')}"
         for rule, before in record["verdicts"].items()
-        if report.verdicts.get(rule, before) != before
+        if measured.get(rule, before) != before
     ]
     chunks = [np.asarray(chunk, subject.dtype) for chunk in record["inputs"]]
     outputs, states = _outputs_and_states(subject, chunks)

@@ -233,7 +233,8 @@ DEVIATIONS: list[Deviation] = [
             Covers("test_05_reset.py::test_the_tutorials_model_reset_states_resets_every_stateful_layer"),
             Covers(_SHAPES_RESET, ("model.reset_states()",)),
         ),
-        rules=("reset-zeroes[model.reset_states()]",),
+        # No rules: check_model reports reset-zeroes[model.reset_states()] as not applicable where
+        # keras.Model has no reset_states (check.NOT_APPLICABLE_HERE); the tutorial's claim is this deviation.
     ),
     Deviation(
         id="Keras 2 model.reset_states() skips a custom layer",
