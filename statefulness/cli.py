@@ -1,11 +1,13 @@
 """The command line: ``statefulness run`` trains the tutorial's experiments and judges its claims;
-``statefulness check`` runs the spec's state rules on a saved model of yours; ``statefulness matrix``
-tabulates claims reports of the spec from several environments."""
+``statefulness spec`` runs the specification (pytest) against the installed Keras; ``statefulness check``
+runs the spec's state rules on a saved model of yours; ``statefulness matrix`` tabulates claims reports of
+the spec from several environments."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -37,6 +39,23 @@ def _int_from(low: int, what: str):
 
 _seed = _int_from(0, "non-negative")
 _jobs = _int_from(1, "positive")
+
+
+def _commit(text: str) -> str:
+    """An argparse type: a commit id or ref (letters, digits, ``. _ / -``)."""
+    if not re.fullmatch(r"[\w./-]{1,100}", text):
+        raise argparse.ArgumentTypeError(f"expected a commit id or ref (letters, digits, . _ / -), got {text!r}")
+    return text
+
+
+def _expectation(text: str) -> tuple[str, str]:
+    """An argparse type: ``RULE=REASON`` of ``check --expect``, a rule you expect to fail and why."""
+    rule, _, reason = text.partition("=")
+    if not rule.strip() or not reason.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected RULE=REASON (a rule id or family, and why you expect it to fail), got {text!r}"
+        )
+    return rule.strip(), reason.strip()
 
 
 CHECK_EXAMPLES = ("tutorial", "stacked-gru", "bidirectional-lstm")
@@ -86,13 +105,21 @@ def _parser() -> argparse.ArgumentParser:
         "workers never show one)",
     )
 
+    sub.add_parser(  # parsed by `_spec` itself: every argument after `spec` is pytest's
+        "spec",
+        help="run the specification against the installed Keras (any pytest argument follows)",
+        add_help=False,
+    )
+
     check = sub.add_parser(
         "check",
         help="run the spec's state rules on your own saved stateful model",
         description="Run the spec's state rules on a saved stateful Keras model (or a built-in "
-        "one) and print a verdict per rule. Exit 0 when every rule passes (not applicable "
-        "and info are fine), 1 when one fails, errs or shows a known deviation (see "
-        "--allow-known), or when --against finds a change; 2 on bad input.",
+        "one) and print a verdict per rule. Exit 0 when every rule passes (not applicable, "
+        "info, and expected: a rule named by --expect that fails, are fine); 1 when one fails, "
+        "errs, shows a known deviation that --expect does not name (see --allow-known), or "
+        "passes though --expect names it (unexpected pass), or when --against finds a change; "
+        "2 on bad input.",
     )
     check.add_argument("model", nargs="?", type=Path, metavar="MODEL", help="a saved model (.keras, or .h5 on Keras 2)")
     check.add_argument("--example", choices=CHECK_EXAMPLES, help="check a built-in model instead of MODEL")
@@ -112,7 +139,18 @@ def _parser() -> argparse.ArgumentParser:
         "else every Keras layer class it defines",
     )
     check.add_argument(
-        "--allow-known", action="store_true", help="exit 0 even where a rule shows a known deviation of this Keras"
+        "--expect",
+        type=_expectation,
+        action="append",
+        metavar="RULE=REASON",
+        help="a rule (id or family) you expect to fail on your model, and why: where it fails it is "
+        "'expected', with your reason, and the exit status stays 0; where it passes it is an 'unexpected "
+        "pass' and the exit status is 1 (repeatable)",
+    )
+    check.add_argument(
+        "--allow-known",
+        action="store_true",
+        help="exit 0 even where a rule shows a known deviation of this Keras (any of them; --expect names yours)",
     )
     check.add_argument("--json", type=Path, metavar="PATH", help="write the report as JSON")
     before_after = check.add_mutually_exclusive_group()
@@ -141,6 +179,19 @@ def _parser() -> argparse.ArgumentParser:
         help="also draw the claims by environment, coloured by verdict, as a PNG (needs matplotlib)",
     )
     matrix.add_argument(
+        "--html",
+        type=Path,
+        metavar="DIR",
+        help="also write the claims by environment as a page, DIR/index.html (DIR created): self-contained, "
+        "filterable; a click on a cell shows its cases and, for a known deviation, diagnosis and workaround",
+    )
+    matrix.add_argument(
+        "--commit",
+        type=_commit,
+        metavar="REV",
+        help="with --html: the commit the page names (default: the reports' own, where they record one)",
+    )
+    matrix.add_argument(
         "--figures",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -165,6 +216,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["spec"]:
+        return _spec(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "run":
         return _run(args)
@@ -214,6 +268,48 @@ def _run(args) -> int:
     return 0 if all(v["holds"] for v in verdicts) else 1
 
 
+SPEC_HELP = """usage: statefulness spec [PYTEST ARGUMENTS]
+
+Run the specification that ships with this package against the Keras installed here, from any
+directory: pytest with the spec's own plugin and configuration (not the directory's), the spec's
+known deviations as strict xfails, and a header naming the Keras under test. It writes the claims report
+to claims-keras<VERSION>-<BACKEND>.json in the current directory (--claims-report PATH to choose;
+{keras} and {backend} in PATH are filled in), which `statefulness matrix --compare BEFORE AFTER`
+compares with another. Runs on as many worker processes as there are cores (pytest-xdist, where
+installed; -n N to choose). Exit status: pytest's.
+
+  statefulness spec -m "not learning"      the exact claims only (no training)
+  statefulness spec -k batch_size -x       any pytest selection
+  statefulness spec --full                 the learning claims with the tutorial's full schedules
+"""
+
+
+def _spec(pytest_args: list[str]) -> int:
+    if pytest_args[:1] in (["-h"], ["--help"]):
+        print(SPEC_HELP, end="")
+        return 0
+    import importlib.util
+
+    if importlib.util.find_spec("statefulness.spec") is None:
+        return _usage("spec: this installation of statefulness has no spec (statefulness.spec is missing)")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import pytest
+
+    from .workers import default_jobs
+
+    args = ["-c", str(Path(__file__).with_name("spec.ini")), "-p", "statefulness.pytest_plugin"]
+    args += ["-o", f"cache_dir={Path.cwd() / '.pytest_cache'}", "--strict-markers", "--strict-config", "-ra"]
+    given = " ".join(pytest_args)
+    if "--claims-report" not in given and not os.environ.get("STATEFULNESS_CLAIMS_REPORT"):
+        args += ["--claims-report", str(Path.cwd() / "claims-keras{keras}-{backend}.json")]
+    jobs = default_jobs()
+    if importlib.util.find_spec("xdist") is not None and not any(
+        a.startswith(("-n", "--numprocesses")) for a in pytest_args
+    ):
+        args += ["-n", str(jobs), "--dist", "loadfile"] if jobs > 1 else []
+    return int(pytest.main([*args, *pytest_args, "--pyargs", "statefulness.spec"]))
+
+
 def _check(args) -> int:
     if (args.model is None) == (args.example is None):
         return _usage("check: expected a saved MODEL or --example NAME (one of them)")
@@ -225,11 +321,13 @@ def _check(args) -> int:
     import json
 
     from ._keras import keras, quiet_backend_logs
-    from .check import EXAMPLES, check_model, compare_with_record, record_model, select_rules
+    from .check import EXAMPLES, check_model, compare_with_record, expected_failures, record_model, select_rules
 
     quiet_backend_logs()
+    expected = dict(args.expect or [])
     try:
         select_rules(args.rules)
+        expected_failures(expected, "--expect")
         custom = _custom_objects(args.custom_objects) if args.custom_objects else None
     except (ValueError, ImportError, OSError) as error:
         return _usage(str(error))
@@ -249,6 +347,7 @@ def _check(args) -> int:
         report = check_model(
             model,
             rules=args.rules,
+            expected=expected,
             seed=record["seed"] if isinstance(record, dict) and "seed" in record else args.seed,
             custom_objects=custom,
         )
@@ -305,8 +404,13 @@ def _custom_objects(module: str) -> dict:
 def _matrix(args) -> int:
     from .matrix import compare, load_report, matrix_markdown, matrix_png
 
-    if args.png is not None and args.compare:
-        return _usage("--png draws the whole matrix; it does not go with --compare")
+    for flag, value in (("--png", args.png), ("--html", args.html)):
+        if value is not None and args.compare:
+            return _usage(f"{flag} draws the whole matrix; it does not go with --compare")
+    if args.commit is not None and args.html is None:
+        return _usage("--commit names the commit of the page; it goes with --html")
+    if args.html is not None and args.html.exists() and not args.html.is_dir():
+        return _usage(f"--html: {args.html} exists and is not a directory")
     if args.png is not None:
         try:
             import matplotlib  # noqa: F401
@@ -323,6 +427,13 @@ def _matrix(args) -> int:
             report["claims"] = [c for c in report["claims"] if any(t in c["claim"] for t in args.select)]
         if not any(report["claims"] for report in reports):
             return _usage(f"--select: no claim contains any of {', '.join(map(repr, args.select))}")
+    if args.html is not None:
+        from .matrix_page import write_page
+
+        try:
+            write_page(reports, args.html, commit=args.commit)
+        except OSError as error:
+            return _usage(f"--html: cannot write {args.html}: {error.strerror or error}")
     text = (
         compare(*reports)
         if args.compare

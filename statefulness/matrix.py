@@ -108,30 +108,49 @@ COLOURS = {
 }
 
 
+def spec_test(claim: str) -> str:
+    """The spec test of a claim id (``file::test[params]``): its parameters dropped."""
+    return claim.partition("[")[0]
+
+
+def fold(verdicts) -> str:
+    """One verdict of ``GRID`` for a spec test in one environment, from the verdicts of its cases.
+
+    It fails where any case fails; is a known deviation where every case that ran is one, and a known
+    deviation in some cases where some are; passes where every case that ran passes; is not run where none
+    ran (skipped cases do not count)."""
+    ran = set(verdicts) - {"skipped"}
+    if "fail" in ran:
+        return "fail"
+    if not ran:
+        return "not run"
+    if ran == {"known deviation"}:
+        return "known deviation"
+    return "known deviation (some cases)" if "known deviation" in ran else "pass"
+
+
+def cases_by_test(reports: list[dict]) -> tuple[list[str], list[list[list[dict]]]]:
+    """The spec tests of the reports, sorted, and for each test and report the entries of its cases."""
+    tests = sorted({spec_test(c["claim"]) for r in reports for c in r["claims"]})
+    row = {test: index for index, test in enumerate(tests)}
+    cases: list[list[list[dict]]] = [[[] for _ in reports] for _ in tests]
+    for column, report in enumerate(reports):
+        for entry in report["claims"]:
+            cases[row[spec_test(entry["claim"])]][column].append(entry)
+    return tests, cases
+
+
+def env_short(report: dict) -> str:
+    """An environment in a few words: its name and Keras version (a column's heading)."""
+    return f"{env_label(report).split(' (')[0]} · Keras {report['environment']['keras']}"
+
+
 def verdict_grid(reports: list[dict]) -> tuple[list[str], list[str], list[list[str]]]:
-    """Claims (one per spec test, its parameters folded) by environment: a verdict of ``GRID`` per cell.
-    A test fails where any case fails; is a known deviation where every case that ran is one, and a known
-    deviation in some cases where some are; passes where every case that ran passes."""
-    rows = sorted({c["claim"].partition("[")[0] for r in reports for c in r["claims"]})
-    grid = []
-    for row in rows:
-        cells = []
-        for report in reports:
-            verdicts = {c["verdict"] for c in report["claims"] if c["claim"].partition("[")[0] == row}
-            verdicts.discard("skipped")
-            if "fail" in verdicts:
-                cells.append("fail")
-            elif not verdicts:
-                cells.append("not run")
-            elif verdicts == {"known deviation"}:
-                cells.append("known deviation")
-            elif "known deviation" in verdicts:
-                cells.append("known deviation (some cases)")
-            else:
-                cells.append("pass")
-        grid.append(cells)
-    envs = [f"{env_label(r).split(' (')[0]} · Keras {r['environment']['keras']}" for r in reports]
-    return [_claim_name(r) for r in rows], envs, grid
+    """Claims (one per spec test, its parameters folded) by environment: a verdict of ``GRID`` per cell,
+    folded from the test's cases by ``fold``."""
+    tests, cases = cases_by_test(reports)
+    grid = [[fold(entry["verdict"] for entry in cell) for cell in row] for row in cases]
+    return [_claim_name(test) for test in tests], [env_short(r) for r in reports], grid
 
 
 def matrix_png(reports: list[dict], path: Path) -> None:
