@@ -15,6 +15,7 @@ import platform
 import random
 import warnings
 from importlib import metadata
+from typing import Any
 
 import numpy as np
 
@@ -112,7 +113,7 @@ def random_state() -> dict:
     determinism: Python's and NumPy's generators, Keras 3's global ``SeedGenerator``, Keras 2's seed
     generator and TensorFlow's eager op-seed generator, PyTorch's generator. ``restore_random_state`` puts
     them back."""
-    state = {"python": random.getstate(), "numpy": np.random.get_state()}
+    state: dict[str, Any] = {"python": random.getstate(), "numpy": np.random.get_state()}
     seeds = _keras2_seed_generator()
     if seeds is not None:
         state["keras2"] = seeds.getstate()
@@ -254,7 +255,8 @@ def batches_done(batch: int, steps_per_execution: int) -> int:
 
 
 def _version() -> tuple[int, int]:
-    return tuple(int(part) for part in KERAS_VERSION.split(".")[:2])
+    major, minor = (int(part) for part in KERAS_VERSION.split(".")[:2])
+    return major, minor
 
 
 def versions() -> dict[str, str]:

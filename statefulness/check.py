@@ -26,6 +26,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
@@ -47,7 +48,13 @@ from .known_deviations import DEVIATIONS, PYTEST_DID_NOT_RAISE, Deviation
 from .model import stateful_layers
 from .stateless_twin import twin
 
-TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
+
+class _Tolerance(TypedDict):
+    rtol: float
+    atol: float
+
+
+TOLERANCE: _Tolerance = {"rtol": 1e-5, "atol": 1e-5}
 """Outputs that must be equal are compared with this tolerance (float32 sums in another order)."""
 
 STEPS = 2
@@ -242,7 +249,7 @@ def expected_failures(expected: Mapping[str, str] | None, argument: str = "expec
         raise TypeError(
             f"{argument}: expected a dict of rule ids or families to your reasons, got {type(expected).__name__}"
         )
-    reasons = {}
+    reasons: dict[str, str] = {}
     for name, reason in expected.items():
         if not isinstance(reason, str) or not reason.strip():
             raise ValueError(f"{argument}: the reason for {name!r} must be a non-empty string, got {reason!r}")
@@ -630,6 +637,8 @@ def expected_when_chunked(
     half continues; the backward half is the reversed chunks', each slice back at its own steps)."""
     if chunking == "continues":
         return forward
+    if backward is None:
+        raise ValueError(f"backward: the whole sequences read in reverse are needed for chunking {chunking!r}")
     if chunking == "backwards":
         return backward
     ends = np.cumsum(lengths[::-1])
@@ -851,7 +860,7 @@ NOT_APPLICABLE_HERE: dict[str, str] = (
 # Before and after an upgrade: a record of what the model computes, and a comparison with it.
 
 RECORD_FORMAT = "statefulness-record/1"
-RECORD_TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
+RECORD_TOLERANCE: _Tolerance = {"rtol": 1e-4, "atol": 1e-5}
 """Outputs and states recorded in one environment are compared in another within this tolerance: kernels
 of another version or backend sum in another order (float32), so bit-equality is not expected."""
 

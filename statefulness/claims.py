@@ -17,6 +17,7 @@ import dataclasses
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 TIERS = ("full", "default")
 """The schedules a figure can come from: the tutorial's (``full``) and the spec's default tier."""
@@ -64,7 +65,13 @@ def fig(name: str) -> Ref:
     return Ref(name)
 
 
-_OPS = {"<": operator.lt, "<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
+_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 EXIT_USAGE = 2
 
@@ -340,7 +341,7 @@ def _check(args) -> int:
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             return _usage(f"MODEL: could not load a Keras model from {args.model}: {first}")
     try:
-        record = json.loads(args.against.read_text()) if args.against else None
+        record: Any = json.loads(args.against.read_text()) if args.against else None
     except ValueError as error:
         return _usage(f"--against: {args.against} is not JSON: {error}")
     try:
@@ -379,7 +380,7 @@ def _custom_objects(module: str) -> dict:
 
     if module.endswith(".py"):
         spec = importlib.util.spec_from_file_location(Path(module).stem, module)
-        if spec is None or not Path(module).is_file():
+        if spec is None or spec.loader is None or not Path(module).is_file():
             raise OSError(f"--custom-objects: {module} is not a file")
         loaded = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(loaded)

@@ -58,8 +58,7 @@ class Dataset:
 
     def encode(self, patterns: str | list[str]) -> np.ndarray:
         """Text to model input in this framing: one pattern gives a batch of one, a list a batch of many."""
-        many = not isinstance(patterns, str)
-        texts = list(patterns) if many else [patterns]
+        texts = [patterns] if isinstance(patterns, str) else list(patterns)
         if not texts:
             raise ValueError("patterns: expected at least one pattern, got an empty list")
         rows = [self._indices(text) for text in texts]

@@ -55,7 +55,7 @@ def matrix_markdown(reports: list[dict], figures: bool = True, deviations: bool 
         lines.append(f"| {_claim_name(claim)} | " + " | ".join(_cell(e.get(claim), figures) for e in by_env) + " |")
     totals = []
     for entries in by_env:
-        counts = {}
+        counts: dict[str, int] = {}
         for entry in entries.values():
             counts[entry["verdict"]] = counts.get(entry["verdict"], 0) + 1
         totals.append(", ".join(f"{n} {v}" for v, n in sorted(counts.items())))
@@ -70,7 +70,7 @@ def deviations_markdown(reports: list[dict]) -> list[str]:
 
     Each claim is its own minimal reproduction: run that one test (``pytest "spec/...::test_..."``).
     """
-    seen: dict[str, dict[str, list[str]]] = {}
+    seen: dict[str, dict[tuple[str, str], list[str]]] = {}
     for report in reports:
         for entry in report["claims"]:
             if entry["verdict"] == "known deviation":

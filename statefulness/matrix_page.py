@@ -159,7 +159,8 @@ def page_data(reports: list[dict], commit: str | None = None, migrating: Path | 
     sections = workarounds(migrating.read_text(encoding="utf-8")) if migrating else {}
     tests, cases = cases_by_test(reports)
     deviations: dict[str, dict] = {}
-    claims, chapters = [], {}
+    claims: list[dict] = []
+    chapters: dict[str, str] = {}
     for test, row in zip(tests, cases, strict=True):
         entries = [entry for cell in row for entry in cell]
         chapters.setdefault(_chapter(test), next((e["chapter"] for e in entries if e.get("chapter")), ""))

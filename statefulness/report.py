@@ -43,10 +43,8 @@ def run_all(
         jobs,
         finished=lambda j, outcome: done(longest_first[j], outcome),
     )
-    outcomes = [None] * len(runs)
-    for j, outcome in zip(longest_first, results, strict=True):
-        outcomes[j] = outcome
-    return outcomes
+    by_run = dict(zip(longest_first, results, strict=True))
+    return [by_run[i] for i in range(len(runs))]
 
 
 def judge(outcomes: list[Outcome]) -> list[dict]:

@@ -77,14 +77,13 @@ def run_in_workers(tasks, jobs: int, *, finished=None, one_thread_each: bool = T
 
     jobs = check_int("jobs", jobs, low=1)
     tasks = [(name, dict(settings)) for name, settings in tasks]
-    outcomes = [None] * len(tasks)
-    fresh = {"max_tasks_per_child": 1} if sys.version_info >= (3, 11) else {}
-    pool = ProcessPoolExecutor(
-        min(jobs, len(tasks)) or 1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=one_thread if one_thread_each else None,
-        **fresh,
-    )
+    outcomes: list = [None] * len(tasks)
+    workers, spawn = min(jobs, len(tasks)) or 1, multiprocessing.get_context("spawn")
+    initializer = one_thread if one_thread_each else None
+    if sys.version_info >= (3, 11):  # a fresh process for each task
+        pool = ProcessPoolExecutor(workers, mp_context=spawn, initializer=initializer, max_tasks_per_child=1)
+    else:
+        pool = ProcessPoolExecutor(workers, mp_context=spawn, initializer=initializer)
     try:
         futures = {pool.submit(_train, name, settings): i for i, (name, settings) in enumerate(tasks)}
         for future in as_completed(futures):
