@@ -62,7 +62,7 @@ def _run(block: str, report: Path) -> BaseException | None:
     saved = random_state()  # a reproducer may seed the global generators
     try:
         exec(compile(block, str(report), "exec"), {"__name__": "__main__"})
-    except Exception as raised:  # the caller judges what was raised
+    except Exception as raised:  # noqa: BLE001 - the caller judges what was raised
         return raised
     finally:
         restore_random_state(saved)
