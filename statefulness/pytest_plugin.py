@@ -173,8 +173,8 @@ def pytest_sessionstart(session):
 
 def pytest_sessionfinish(session, exitstatus):
     path = session.config.getoption("--claims-report")
-    if not path or hasattr(session.config, "workerinput"):
-        return
+    if not path or hasattr(session.config, "workerinput") or session.config.option.collectonly:
+        return  # a worker sends its results to the controller; a collection runs no claim
     environment = _keras.versions()
     path = path.replace("{keras}", environment["keras"]).replace("{backend}", environment["backend"])
     report = {

@@ -1,0 +1,373 @@
+"""The generated documents: each is rendered from its sources alone and never edited by hand afterwards.
+
+    python -m statefulness.documents            # write them all (and docs/matrix.png)
+    python -m statefulness.documents --check    # exit 1, naming them, where a document differs from its sources
+
+=====================  ===============================================================================
+document               sources
+=====================  ===============================================================================
+COMPATIBILITY.md       the claims reports in docs/reports/ (one per env of tox.ini), the registry of
+                       known deviations, docs/MIGRATING.md, docs/upstream/
+docs/FINDINGS.md       the registry (statefulness/known_deviations.py), docs/MIGRATING.md, docs/upstream/
+docs/SPEC.md           docs/reports/claims-tf221.json (the default env's claims report)
+docs/RULES.md          the rules of ``statefulness check`` (statefulness/check.py)
+=====================  ===============================================================================
+
+A claims report lands in docs/reports/ by ``tox -e ENV`` (which writes reports/claims-ENV.json) and a copy:
+``cp reports/claims-tf221.json docs/reports/``. Each report names the commit it was run at; the documents say
+it. ``tests/test_documents.py`` fails when a document is stale. docs/matrix.png is drawn from the same reports
+but not compared (matplotlib's bytes vary with its version).
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import itertools
+import json
+import re
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+from .known_deviations import DEVIATIONS, Deviation
+from .matrix import GRID, cases_by_test, env_label, fold, load_report
+from .matrix_page import registry_entry, workarounds
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORTS = Path("docs/reports")
+DEFAULT_ENV = "tf221"
+GENERATOR = "python -m statefulness.documents"
+
+MARK = {
+    "pass": "pass",
+    "known deviation": "deviation",
+    "known deviation (some cases)": "some",
+    "fail": "**FAIL**",
+    "not run": "–",
+}
+"""A verdict of ``GRID`` in a Markdown cell."""
+assert set(MARK) == set(GRID)
+
+
+def expand(spec: str) -> list[str]:
+    """tox's brace expansion: ``tf{212,213}`` -> ``tf212, tf213``."""
+    parts = re.split(r"\{([^}]*)\}", spec)
+    choices = [[p] if i % 2 == 0 else p.split(",") for i, p in enumerate(parts)]
+    return ["".join(c).strip() for c in itertools.product(*choices)]
+
+
+def tox_lists(root: Path = ROOT) -> tuple[list[str], dict[str, list[str]]]:
+    """tox.ini's ``env_list`` (the matrix) and its labels, each a list of envs."""
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(root / "tox.ini")
+    env_list = [e for line in config["tox"]["env_list"].split() for e in expand(line)]
+    labels = {}
+    for line in config["tox"]["labels"].strip().splitlines():
+        name, _, envs = line.partition("=")
+        labels[name.strip()] = [e.strip() for e in envs.split(",") if e.strip()]
+    return env_list, labels
+
+
+def tox_envs(root: Path = ROOT) -> list[str]:
+    """The envs of tox.ini: its ``env_list``, then its pre-release label."""
+    env_list, labels = tox_lists(root)
+    return env_list + labels.get("prerelease", [])
+
+
+def ci_matrix(root: Path = ROOT) -> dict:
+    """The CI workflow's job matrix, made from tox.ini: one job per env, the pre-release ones allowed to fail."""
+    env_list, _ = tox_lists(root)
+    return {"include": [{"env": env, "prerelease": env not in env_list} for env in tox_envs(root)]}
+
+
+def _reports(root: Path) -> tuple[list[dict], list[str]]:
+    """The claims reports of docs/reports/ in tox.ini's order, and the envs of tox.ini without one."""
+    envs = tox_envs(root)
+    found = {path.stem.removeprefix("claims-"): path for path in (root / REPORTS).glob("claims-*.json")}
+    unknown = sorted(set(found) - set(envs))
+    if unknown:
+        raise ValueError(f"{REPORTS}: reports of envs that tox.ini does not define: {', '.join(unknown)}")
+    reports = []
+    for env in envs:
+        if env in found:
+            report = load_report(found[env])
+            report["environment"]["env"] = env
+            report["path"] = (REPORTS / found[env].name).as_posix()
+            reports.append(report)
+    return reports, [env for env in envs if env not in found]
+
+
+def _upstream_reports(root: Path) -> dict[str, str]:
+    """The ready-to-file reports of docs/upstream/ by the deviation they report (their ``Deviation:`` line)."""
+    found = {}
+    for path in sorted((root / "docs/upstream").glob("*.md")):
+        match = re.search(r"(?m)^Deviation: (.+)$", path.read_text(encoding="utf-8"))
+        if match:
+            found[match.group(1).strip()] = f"docs/upstream/{path.name}"
+    return found
+
+
+def _where(deviation: Deviation, upstream: dict[str, str], sections: dict[str, dict], prefix: str) -> list[str]:
+    """A deviation's range, upstream thread or ready report, and workaround, as Markdown lines."""
+    lines = [
+        f"- Where: Keras `{deviation.keras}` on {', '.join(deviation.backends)}; "
+        f"the claims fail with `{deviation.raises}`."
+    ]
+    if deviation.upstream:
+        lines.append(f"- Upstream: {deviation.upstream}")
+    if deviation.id in upstream:
+        lines.append(f"- Ready to file: [{upstream[deviation.id]}]({prefix}{upstream[deviation.id]})")
+    section = sections.get(deviation.id)
+    if section:
+        lines.append(
+            f"- Workaround: [{section['title']}]({prefix}docs/MIGRATING.md#{section['anchor']}) (run as a test)"
+        )
+    else:
+        lines.append("- Workaround: none in docs/MIGRATING.md")
+    return lines
+
+
+def _wrap(text: str) -> str:
+    """A paragraph in lines of at most 110 characters (Markdown joins them again)."""
+    return textwrap.fill(text, width=110, break_long_words=False, break_on_hyphens=False)
+
+
+def _provenance(sources: str) -> str:
+    return f"<!-- Generated by `{GENERATOR}` from {sources}. Do not edit: change the sources and regenerate. -->"
+
+
+def _short_test(test: str) -> str:
+    path, _, name = test.partition("::")
+    return f"{Path(path).stem.removeprefix('test_')[:2]} · {name.removeprefix('test_')}"
+
+
+def compatibility(root: Path = ROOT) -> str:
+    """COMPATIBILITY.md: the environments, the verdict of every claim in each, and each deviation met."""
+    reports, missing = _reports(root)
+    sections = workarounds((root / "docs/MIGRATING.md").read_text(encoding="utf-8"))
+    upstream = _upstream_reports(root)
+    tests, cases = cases_by_test(reports)
+    lines = [
+        _provenance("the claims reports in docs/reports/ and the registry of known deviations"),
+        "# Compatibility: the spec on each environment of tox.ini",
+        "",
+        "Each column is one env's claims report (`tox -e ENV`, or `statefulness spec` where Keras is installed),",
+        "each row one claim of the spec (a test, its cases folded). **pass**; **deviation**: a known deviation,",
+        "run as a strict xfail, so a fix upstream turns the env red until the registry is updated; **some**: a",
+        "known deviation in some of the claim's cases; **FAIL**; –: not run there. The page",
+        "`statefulness matrix docs/reports/*.json --html DIR` shows the same, filterable, with every case.",
+        "",
+        "![Claims by environment, coloured by verdict](docs/matrix.png)",
+        "",
+        "## Environments",
+        "",
+        "| env | environment | run at | claims | wall time |",
+        "|---|---|---|---|---:|",
+    ]
+    for report in reports:
+        counts: dict[str, int] = {}
+        for entry in report["claims"]:
+            counts[entry["verdict"]] = counts.get(entry["verdict"], 0) + 1
+        env = report["environment"]
+        wall = f"{report['wall_s']:.0f} s" if "wall_s" in report else "–"
+        lines.append(
+            f"| [{env['env']}]({report['path']}) | {env_label(report).split(' (', 1)[1].rstrip(')')} "
+            f"| {report.get('commit') or '?'}, {report.get('created', '?')[:10]} "
+            f"| {', '.join(f'{n} {v}' for v, n in sorted(counts.items()))} | {wall} |"
+        )
+    if missing:
+        lines += [
+            "",
+            f"Not run for these documents (no report in docs/reports/): {', '.join(missing)}. "
+            f"`tox -e ENV`, copy `reports/claims-ENV.json` there, then `{GENERATOR}`.",
+        ]
+    lines += [
+        "",
+        "## Claims by environment",
+        "",
+        "| chapter · claim | " + " | ".join(r["environment"]["env"] for r in reports) + " |",
+        "|---|" + "---|" * len(reports),
+    ]
+    for test, row in zip(tests, cases, strict=True):
+        cells = [MARK[fold(entry["verdict"] for entry in cell)] for cell in row]
+        lines.append(f"| {_short_test(test)} | " + " | ".join(cells) + " |")
+    met: dict[str, dict[str, set[str]]] = {}
+    for report in reports:
+        for entry in report["claims"]:
+            deviation = registry_entry(entry) if entry["verdict"] == "known deviation" else None
+            if deviation is not None:
+                met.setdefault(deviation.id, {}).setdefault(entry["claim"].partition("[")[0], set()).add(
+                    report["environment"]["env"]
+                )
+    lines += [
+        "",
+        "## Known deviations met",
+        "",
+        "Each with its diagnosis; all of them: [docs/FINDINGS.md](docs/FINDINGS.md).",
+        "",
+    ]
+    by_id = {deviation.id: deviation for deviation in DEVIATIONS}
+    order = [r["environment"]["env"] for r in reports]
+    for deviation_id, claims in met.items():
+        deviation = by_id[deviation_id]
+        envs = sorted({e for found in claims.values() for e in found}, key=order.index)
+        lines += [
+            "<details>",
+            f"<summary><b>{deviation.id}</b>: {len(claims)} claim{'s' * (len(claims) != 1)} in "
+            f"{', '.join(envs)}</summary>",
+            "",
+            _wrap(deviation.diagnosis),
+            "",
+            *_where(deviation, upstream, sections, ""),
+            "",
+            *[
+                f"- `{_short_test(test)}`: {', '.join(sorted(found, key=order.index))}"
+                for test, found in claims.items()
+            ],
+            "",
+            "</details>",
+            "",
+        ]
+    learning = [
+        (test, row)
+        for test, row in zip(tests, cases, strict=True)
+        if any("learning" in entry.get("markers", ()) for cell in row for entry in cell)
+    ]
+    if learning:
+        lines += [
+            "## Figures of the learning claims",
+            "",
+            "Seed 7, the default tier (`pytest --full` and `statefulness run --full` train the full schedules).",
+            "",
+            "| chapter · claim | " + " | ".join(order) + " |",
+            "|---|" + "---|" * len(reports),
+        ]
+        for test, row in learning:
+            cells = [
+                "<br>".join(
+                    f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                    for entry in cell
+                    for k, v in entry.get("observed", {}).items()
+                )
+                or "–"
+                for cell in row
+            ]
+            lines.append(f"| {_short_test(test)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def findings(root: Path = ROOT) -> str:
+    """docs/FINDINGS.md: every known deviation of the registry, with its diagnosis, range, the claims and
+    rules it makes fail, its upstream thread or ready report, and its workaround."""
+    sections = workarounds((root / "docs/MIGRATING.md").read_text(encoding="utf-8"))
+    upstream = _upstream_reports(root)
+    lines = [
+        _provenance("statefulness/known_deviations.py, docs/MIGRATING.md and docs/upstream/"),
+        "# Findings: where Keras does not do what the claims say",
+        "",
+        "Every known deviation of the registry",
+        "([statefulness/known_deviations.py](../statefulness/known_deviations.py)): where it shows (Keras",
+        "versions, backends; measured at both ends), why (the diagnosis names Keras's source),",
+        "the spec's claims it makes fail (each a strict xfail there) and the rules of `statefulness check` it",
+        "makes fail on a user's model. Which env met which: [COMPATIBILITY.md](../COMPATIBILITY.md).",
+    ]
+    for deviation in DEVIATIONS:
+        lines += [
+            "",
+            f"## {deviation.id}",
+            "",
+            _wrap(deviation.diagnosis),
+            "",
+            *_where(deviation, upstream, sections, "../"),
+        ]
+        if deviation.tests:
+            lines.append("- Claims it makes fail:")
+            for covers in deviation.tests:
+                consequence = f" ({covers.consequence})" if covers.consequence else ""
+                lines.append(f"  - `{covers}`{consequence}")
+        if deviation.rules:
+            on = f" on models where `{deviation.when}`" if deviation.when else ""
+            lines.append(
+                f"- Rules of `statefulness check` it makes fail{on}: " + ", ".join(f"`{r}`" for r in deviation.rules)
+            )
+    return "\n".join(lines) + "\n"
+
+
+def spec(root: Path = ROOT) -> str:
+    """docs/SPEC.md: every claim of the default env's report, chapter by chapter."""
+    from .matrix import spec_document
+
+    report = load_report(root / REPORTS / f"claims-{DEFAULT_ENV}.json")
+    return _provenance(f"docs/reports/claims-{DEFAULT_ENV}.json") + "\n" + spec_document(report)
+
+
+def rules(root: Path = ROOT) -> str:
+    """docs/RULES.md: the rules of ``statefulness check``, each with its statement."""
+    from .check import RULES
+
+    lines = [
+        _provenance("the rules of statefulness/check.py"),
+        "# The rules of `statefulness check`",
+        "",
+        "The spec's exact claims about state, in generic form, run on any built Keras model with a stateful",
+        "recurrent layer (`statefulness check MODEL`, `statefulness.check_model(model)`, or each rule as a test",
+        "case of your suite with `statefulness.testing.parametrize_with_rules`). Drivers other than a direct call",
+        "are held against direct calls; `chunks-equal-whole` against the model's stateless twin",
+        "(`statefulness.twin`). A rule is not applicable where it cannot apply to the model or to the installed",
+        "Keras (the reason is printed); a known deviation of the installed Keras is reported with its diagnosis",
+        "([FINDINGS.md](FINDINGS.md)).",
+        "",
+        "| rule | states |",
+        "|---|---|",
+        *[f"| `{rule.id}` | {rule.statement} |" for rule in RULES.values()],
+    ]
+    return "\n".join(lines) + "\n"
+
+
+DOCUMENTS: dict[str, Callable[[Path], str]] = {
+    "COMPATIBILITY.md": compatibility,
+    "docs/FINDINGS.md": findings,
+    "docs/SPEC.md": spec,
+    "docs/RULES.md": rules,
+}
+
+
+def stale(root: Path = ROOT) -> list[str]:
+    """The documents that differ from what their sources give."""
+    return [name for name, render in DOCUMENTS.items() if (root / name).read_text(encoding="utf-8") != render(root)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog=GENERATOR, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a document is stale")
+    parser.add_argument(
+        "--ci-matrix", action="store_true", help="print the CI workflow's job matrix (from tox.ini) as matrix=JSON"
+    )
+    args = parser.parse_args(argv)
+    if args.ci_matrix:
+        print(f"matrix={json.dumps(ci_matrix())}")
+        return 0
+    if args.check:
+        names = stale()
+        for name in names:
+            print(f"{name} is stale: run `{GENERATOR}`", file=sys.stderr)
+        return 1 if names else 0
+    texts = {name: render(ROOT) for name, render in DOCUMENTS.items()}  # every one rendered before any is written
+    for name, text in texts.items():
+        partial = ROOT / f"{name}.partial"
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(ROOT / name)
+        print(f"wrote {name}")
+    from .matrix import matrix_png
+
+    matrix_png(_reports(ROOT)[0], ROOT / "docs/matrix.png")
+    print("wrote docs/matrix.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
