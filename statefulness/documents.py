@@ -1,4 +1,5 @@
 """The generated documents: each is rendered from its sources alone and never edited by hand afterwards.
+Run in a checkout's root (or name it with ``--root``):
 
     python -m statefulness.documents            # write them all (and docs/matrix.png)
     python -m statefulness.documents --check    # exit 1, naming them, where a document differs from its sources
@@ -35,7 +36,6 @@ from .known_deviations import DEVIATIONS, Deviation
 from .matrix import GRID, cases_by_test, env_label, fold, load_report
 from .matrix_page import registry_entry, workarounds
 
-ROOT = Path(__file__).resolve().parent.parent
 REPORTS = Path("docs/reports")
 DEFAULT_ENV = "tf221"
 GENERATOR = "python -m statefulness.documents"
@@ -58,7 +58,7 @@ def expand(spec: str) -> list[str]:
     return ["".join(c).strip() for c in itertools.product(*choices)]
 
 
-def tox_lists(root: Path = ROOT) -> tuple[list[str], dict[str, list[str]]]:
+def tox_lists(root: Path) -> tuple[list[str], dict[str, list[str]]]:
     """tox.ini's ``env_list`` (the matrix) and its labels, each a list of envs."""
     config = configparser.ConfigParser(interpolation=None)
     config.read(root / "tox.ini")
@@ -70,13 +70,13 @@ def tox_lists(root: Path = ROOT) -> tuple[list[str], dict[str, list[str]]]:
     return env_list, labels
 
 
-def tox_envs(root: Path = ROOT) -> list[str]:
+def tox_envs(root: Path) -> list[str]:
     """The envs of tox.ini: its ``env_list``, then its pre-release label."""
     env_list, labels = tox_lists(root)
     return env_list + labels.get("prerelease", [])
 
 
-def ci_matrix(root: Path = ROOT) -> dict:
+def ci_matrix(root: Path) -> dict:
     """The CI workflow's job matrix, made from tox.ini: one job per env, the pre-release ones allowed to fail."""
     env_list, _ = tox_lists(root)
     return {"include": [{"env": env, "prerelease": env not in env_list} for env in tox_envs(root)]}
@@ -143,7 +143,7 @@ def _short_test(test: str) -> str:
     return f"{Path(path).stem.removeprefix('test_')[:2]} · {name.removeprefix('test_')}"
 
 
-def compatibility(root: Path = ROOT) -> str:
+def compatibility(root: Path) -> str:
     """COMPATIBILITY.md: the environments, the verdict of every claim in each, and each deviation met."""
     reports, missing = _reports(root)
     sections = workarounds((root / "docs/MIGRATING.md").read_text(encoding="utf-8"))
@@ -258,7 +258,7 @@ def compatibility(root: Path = ROOT) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def findings(root: Path = ROOT) -> str:
+def findings(root: Path) -> str:
     """docs/FINDINGS.md: every known deviation of the registry, with its diagnosis, range, the claims and
     rules it makes fail, its upstream thread or ready report, and its workaround."""
     sections = workarounds((root / "docs/MIGRATING.md").read_text(encoding="utf-8"))
@@ -295,7 +295,7 @@ def findings(root: Path = ROOT) -> str:
     return "\n".join(lines) + "\n"
 
 
-def spec(root: Path = ROOT) -> str:
+def spec(root: Path) -> str:
     """docs/SPEC.md: every claim of the default env's report, chapter by chapter."""
     from .matrix import spec_document
 
@@ -303,7 +303,7 @@ def spec(root: Path = ROOT) -> str:
     return _provenance(f"docs/reports/claims-{DEFAULT_ENV}.json") + "\n" + spec_document(report)
 
 
-def rules(root: Path = ROOT) -> str:
+def rules(root: Path) -> str:
     """docs/RULES.md: the rules of ``statefulness check``, each with its statement."""
     from .check import RULES
 
@@ -334,7 +334,7 @@ DOCUMENTS: dict[str, Callable[[Path], str]] = {
 }
 
 
-def stale(root: Path = ROOT) -> list[str]:
+def stale(root: Path) -> list[str]:
     """The documents that differ from what their sources give."""
     return [name for name, render in DOCUMENTS.items() if (root / name).read_text(encoding="utf-8") != render(root)]
 
@@ -347,24 +347,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ci-matrix", action="store_true", help="print the CI workflow's job matrix (from tox.ini) as matrix=JSON"
     )
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the checkout (default: the current directory)")
     args = parser.parse_args(argv)
+    root = args.root
+    if not (root / "tox.ini").is_file() or not (root / "spec").is_dir():
+        parser.error(f"--root: {root} is not a checkout of statefulness (no tox.ini and spec/)")
     if args.ci_matrix:
-        print(f"matrix={json.dumps(ci_matrix())}")
+        print(f"matrix={json.dumps(ci_matrix(root))}")
         return 0
     if args.check:
-        names = stale()
+        names = stale(root)
         for name in names:
             print(f"{name} is stale: run `{GENERATOR}`", file=sys.stderr)
         return 1 if names else 0
-    texts = {name: render(ROOT) for name, render in DOCUMENTS.items()}  # every one rendered before any is written
+    texts = {name: render(root) for name, render in DOCUMENTS.items()}  # every one rendered before any is written
     for name, text in texts.items():
-        partial = ROOT / f"{name}.partial"
+        partial = root / f"{name}.partial"
         partial.write_text(text, encoding="utf-8")
-        partial.replace(ROOT / name)
+        partial.replace(root / name)
         print(f"wrote {name}")
     from .matrix import matrix_png
 
-    matrix_png(_reports(ROOT)[0], ROOT / "docs/matrix.png")
+    matrix_png(_reports(root)[0], root / "docs/matrix.png")
     print("wrote docs/matrix.png")
     return 0
 

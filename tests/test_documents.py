@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_no_generated_document_differs_from_what_its_sources_give():
     """COMPATIBILITY.md, docs/SPEC.md, docs/FINDINGS.md and docs/RULES.md equal what
     ``python -m statefulness.documents`` renders from the reports, the registry and the rules now."""
-    assert documents.stale() == [], "regenerate with `python -m statefulness.documents`"
+    assert documents.stale(ROOT) == [], "regenerate with `python -m statefulness.documents`"
 
 
 def test_a_document_edited_by_hand_or_a_changed_report_is_found_stale(tmp_path):
