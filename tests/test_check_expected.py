@@ -71,6 +71,24 @@ def test_model_reset_states_is_not_applicable_where_keras_models_have_none_and_s
     assert "statefulness.reset_states(model)" in result.detail and "layer.reset_states()" in result.detail
 
 
+@pytest.mark.skipif(MODEL_HAS_RESET_STATES, reason="this Keras's models have reset_states()")
+def test_model_reset_states_runs_where_the_users_model_class_brings_its_own():
+    """On a Keras whose models have no ``reset_states()``, a model class that defines one is checked by it:
+    a method that resets passes, one that does nothing fails."""
+    from statefulness import reset_states
+
+    def build(method):
+        model = EXAMPLES["stacked-gru"]()
+        subclass = type("Resettable", (type(model),), {"reset_states": method})
+        model.__class__ = subclass  # the same built model, of a class with its own reset_states()
+        return model
+
+    resets = check_model(build(lambda self: reset_states(self)), rules=[MODEL_RESET])[MODEL_RESET]
+    assert resets.verdict == "pass", resets
+    forgets = check_model(build(lambda self: None), rules=[MODEL_RESET])[MODEL_RESET]
+    assert forgets.verdict == "fail" and "not zeros" in forgets.detail, forgets
+
+
 def test_every_rule_that_cannot_apply_here_is_a_rule_of_the_check():
     assert set(NOT_APPLICABLE_HERE) <= set(RULES), NOT_APPLICABLE_HERE
 
