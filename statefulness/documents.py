@@ -163,6 +163,9 @@ def compatibility(root: Path) -> str:
         "",
         "## Environments",
         "",
+        "Each env's claims report names the commit and date of its run; the wall time is pytest's session there",
+        "(the default tier: `tox -e ENV`, two workers), on whatever else the machine was running then.",
+        "",
         "| env | environment | run at | claims | wall time |",
         "|---|---|---|---|---:|",
     ]
