@@ -150,10 +150,11 @@ def pytest_runtest_logreport(report):
 
 
 def _commit() -> str | None:
-    """The commit of the checkout this package was imported from, where it is one (None when installed)."""
+    """The commit of the statefulness checkout this package was imported from or installed into (``tox``
+    installs it under the checkout's ``.tox/``); None elsewhere, also inside another project's repository."""
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
+            ["git", "rev-parse", "--show-toplevel", "--short", "HEAD"],
             cwd=Path(__file__).parent,
             capture_output=True,
             text=True,
@@ -161,7 +162,13 @@ def _commit() -> str | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    if out.returncode != 0 or len(out.stdout.split()) != 2:
+        return None
+    top, commit = out.stdout.split()
+    ours = (Path(top) / "spec" / "conftest.py").is_file() and (
+        Path(top) / "statefulness" / "pytest_plugin.py"
+    ).is_file()
+    return commit if ours else None
 
 
 _STARTED = pytest.StashKey[float]()
