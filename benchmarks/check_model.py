@@ -32,7 +32,7 @@ print(json.dumps({{"import": imported - start, "check": checked - imported,
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("models", nargs="*", default=["tutorial", "stacked-gru", "bidirectional-lstm"])
+    parser.add_argument("models", nargs="*", default=["tutorial", "stacked-gru-lstm", "bidirectional-lstm"])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     rows, environment = [], None

@@ -234,7 +234,7 @@ def input_batch_size_ignored():
 
 
 # Breakages of one layer kind or model shape only: the tutorial's LSTM claims pass against each of them,
-# so only the breadth claims (spec/shapes.py) can catch them.
+# so only the breadth claims (every kind of model of statefulness.kinds) can catch them.
 
 
 def _is_gru(layer) -> bool:

@@ -18,6 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from statefulness.claims_report import ClaimsReport
+from statefulness.verdict import Verdict
+
 from . import MUTANTS
 from .check import NEVER_FAILS_ON_KERAS_3
 
@@ -50,9 +53,7 @@ def run(name: str | None) -> tuple[int, list[str], float]:
         wall = time.perf_counter() - start
         failed = []
         if report.exists():
-            failed = [
-                c["claim"].split("::", 1)[1] for c in json.loads(report.read_text())["claims"] if c["verdict"] == "fail"
-            ]
+            failed = [entry.claim for entry in ClaimsReport.load(report).claims if entry.verdict == Verdict.FAIL]
         if proc.returncode not in (0, 1):
             print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
     return proc.returncode, failed, wall

@@ -6,13 +6,14 @@ per test and the claims report come from ``statefulness/pytest_plugin.py``, whic
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
+from statefulness import kinds
 from statefulness._keras import BACKEND, KERAS_VERSION
-from statefulness.known_deviations import deviation_for
+from statefulness.check import holds, known_deviation
+from statefulness.known_deviations import DEVIATIONS, Covers, Deviation, deviation_for
 from statefulness.pytest_plugin import MARKERS, claim_id
 
 SPEC_MARKERS = {marker.partition(":")[0] for marker in MARKERS}
@@ -34,18 +35,46 @@ def pytest_collection_modifyitems(config, items):
         item.user_properties.append(("markers", sorted({m.name for m in item.iter_markers()} & SPEC_MARKERS)))
         item.user_properties.append(("chapter", " ".join((module.__doc__ or "").split())))
         item.user_properties.append(("doc", " ".join((getattr(function, "__doc__", None) or "").split())))
-        path, _, name = item.nodeid.partition("::")
-        found = deviation_for(f"{Path(path).name}::{name}", KERAS_VERSION, BACKEND)
+        found = _deviation(item)
         if found is not None:
             deviation, covers = found
-            reason = f"{deviation.cause} {covers.consequence}".strip()
+            reason = f"{deviation.cause} {covers.consequence if covers else ''}".strip()
             item.add_marker(
-                pytest.mark.xfail(strict=True, raises=exception_type(covers.raises or deviation.raises), reason=reason)
+                pytest.mark.xfail(strict=True, raises=exception_type(deviation.raised(covers)), reason=reason)
             )
             item.user_properties.append(("deviation", deviation.cause))
             item.user_properties.append(("deviation_id", deviation.id))
-            if covers.consequence:
+            if covers is not None and covers.consequence:
                 item.user_properties.append(("consequence", covers.consequence))
+    _MODELS.clear()
+
+
+_MODELS: dict[str, object] = {}
+
+
+def _model(kind: kinds.Kind):
+    """A model of ``kind``, built once at collection, for the predicates of the registry."""
+    if kind.id not in _MODELS:
+        _MODELS[kind.id] = kind.build(kinds.BATCH)
+    return _MODELS[kind.id]
+
+
+def _deviation(item) -> tuple[Deviation, Covers | None] | None:
+    """The known deviation that a claim meets on this Keras and backend, and its entry (None for a breadth
+    claim that runs a state rule, whose deviation is decided from the rule and the kind's model)."""
+    params = item.callspec.params if hasattr(item, "callspec") else {}
+    kind, rule = params.get("kind"), params.get("rule")
+    if kind is not None and rule is not None:
+        if not any(rule in d.rules and d.covers(KERAS_VERSION, BACKEND) for d in DEVIATIONS):
+            return None  # nothing to decide: no model built
+        deviation = known_deviation(rule, _model(kind))
+        return None if deviation is None else (deviation, None)
+    return deviation_for(
+        claim_id(item),
+        KERAS_VERSION,
+        BACKEND,
+        holds=None if kind is None else (lambda predicate: holds(predicate, _model(kind))),
+    )
 
 
 FEW_EXAMPLES = 2

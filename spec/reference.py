@@ -88,3 +88,11 @@ def stream(chunks: list[np.ndarray], weights, kind: str = "lstm"):
         out, state = run(kind, chunk, weights, state)
         outputs.append(out)
     return (np.concatenate(outputs, axis=1), *state)
+
+
+def oracle(kind):
+    """The NumPy recurrence of a kind of model (``statefulness.kinds``), as the checker takes a yardstick:
+    ``(x, weights) -> outputs at every step``; None where the kind has none."""
+    if kind.oracle is None:
+        return None
+    return lambda x, weights: run(kind.oracle, x, weights)[0]

@@ -36,6 +36,7 @@ def long_sequences(draw):
     return draw(weights_strategy(features, units)), sequences, piece_length, batch
 
 
+@pytest.mark.claim("split-sequences/stateful-layout-equals-stateless-whole-sequences")
 @given(long_sequences())
 def test_a_stateful_layer_fed_the_stateful_layout_equals_a_stateless_layer_on_whole_sequences(case):
     """``predict`` over the layout, resetting the state every ``pieces`` batches from a callback, gives
@@ -54,6 +55,7 @@ def test_a_stateful_layer_fed_the_stateful_layout_equals_a_stateless_layer_on_wh
     )
 
 
+@pytest.mark.claim("split-sequences/without-reset-next-group-inherits-the-state")
 def test_without_the_reset_the_next_group_of_sequences_inherits_the_state():
     """The reset is needed: without it, the first piece of the next group of sequences starts from the
     last state of the previous group, and its outputs differ from the whole sequences'."""
@@ -69,6 +71,7 @@ def test_without_the_reset_the_next_group_of_sequences_inherits_the_state():
     assert not np.allclose(joined[2:], expected[2:], **TOLERANCE), "the second group started from zeros anyway"
 
 
+@pytest.mark.claim("split-sequences/split_stateless_is_at_chance")
 @pytest.mark.learning
 def test_a_stateless_lstm_answers_the_later_pieces_at_chance(outcomes, observe):
     """Trained on the pieces, a stateless LSTM answers the first piece (the key is in it) but the later
@@ -76,6 +79,7 @@ def test_a_stateless_lstm_answers_the_later_pieces_at_chance(outcomes, observe):
     check("split_stateless_is_at_chance", outcomes("split_sequence", "stateless"), observe)
 
 
+@pytest.mark.claim("split-sequences/split_stateful_learns")
 @pytest.mark.learning
 def test_a_stateful_lstm_in_order_and_reset_per_sequence_learns_the_later_pieces(outcomes, observe):
     """Trained on the stateful layout, without shuffling, reset after each long sequence, it carries the
@@ -83,6 +87,7 @@ def test_a_stateful_lstm_in_order_and_reset_per_sequence_learns_the_later_pieces
     check("split_stateful_learns", outcomes(*STATEFUL_VARIANTS), observe)
 
 
+@pytest.mark.claim("split-sequences/split_shuffled_does_not_learn")
 @pytest.mark.learning
 def test_the_same_stateful_lstm_trained_with_shuffling_does_not_learn_them(outcomes, observe):
     """Shuffled (Keras's default), the pieces arrive in random rows of random batches: the state carries
@@ -90,6 +95,7 @@ def test_the_same_stateful_lstm_trained_with_shuffling_does_not_learn_them(outco
     check("split_shuffled_does_not_learn", outcomes(*STATEFUL_VARIANTS), observe)
 
 
+@pytest.mark.claim("split-sequences/split_without_resets_does_worse")
 @pytest.mark.learning
 def test_the_same_stateful_lstm_trained_without_resets_does_worse(outcomes, observe):
     """Never reset, each group of sequences starts from the previous group's state; the model still sees

@@ -13,9 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from statefulness import kinds
 from statefulness._keras import keras, to_numpy, to_tensor
 
-from . import reference, shapes
+from . import reference
 from .tiny import TOLERANCE, inputs_strategy, lstm_model, weights_strategy
 
 
@@ -26,6 +27,7 @@ def lstm_case(draw):
     return draw(weights_strategy(features, units)), draw(inputs_strategy(batch, timesteps, features))
 
 
+@pytest.mark.claim("lstm-recurrence/lstm-computes-the-documented-recurrence")
 @given(lstm_case())
 def test_keras_lstm_computes_the_documented_recurrence(case):
     """``keras.layers.LSTM`` (gates i, f, c, o; tanh and sigmoid) matches a NumPy recurrence to float32
@@ -41,6 +43,7 @@ def test_keras_lstm_computes_the_documented_recurrence(case):
     )
 
 
+@pytest.mark.claim("lstm-recurrence/lstm-continues-from-a-given-initial-state")
 @given(lstm_case(), st.integers(0, 2**32 - 1))
 def test_keras_lstm_continues_from_a_given_initial_state(case, state_seed):
     """Called with ``initial_state=[h0, c0]``, the LSTM continues the recurrence from that state, as
@@ -100,6 +103,7 @@ PINS = {
 }
 
 
+@pytest.mark.claim("lstm-recurrence/numpy-yardsticks-give-the-values-worked-by-hand")
 @pytest.mark.parametrize("recurrence", PINS)
 def test_each_numpy_yardstick_computes_the_values_worked_out_by_hand(recurrence):
     """The NumPy recurrences that the spec holds Keras against compute, on a tiny case, the values
@@ -110,23 +114,24 @@ def test_each_numpy_yardstick_computes_the_values_worked_out_by_hand(recurrence)
     np.testing.assert_allclose(outputs[0, :, 0], by_hand, rtol=1e-12, atol=0)
 
 
+@pytest.mark.claim("lstm-recurrence/gru-and-simple-rnn-compute-their-recurrences")
 @pytest.mark.wide
-@pytest.mark.parametrize("shape", [s for s in shapes.SHAPES if s.oracle and s.id != "LSTM"], ids=str)
-def test_keras_gru_and_simple_rnn_compute_their_documented_recurrences(shape):
+@pytest.mark.parametrize("kind", [k for k in kinds.BREADTH if k.oracle and k.id != "LSTM"], ids=str)
+def test_keras_gru_and_simple_rnn_compute_their_documented_recurrences(kind):
     """``GRU`` (``reset_after`` True and False), ``SimpleRNN`` and ``RNN(LSTMCell)`` match their NumPy
     recurrences to float32 tolerance at every time step, from zero state, for any weights, batch sizes,
     lengths and inputs."""
-    model = shape.build(None, stateful=False)
+    model = kind.build(None, stateful=False)
 
     @given(seed=st.integers(0, 2**16), batch=st.integers(1, 4), steps=st.integers(1, 6))  # as many as the LSTM
     def check(seed, batch, steps):
-        shape.set_weights(model, seed)
-        (x,) = shape.chunks(seed, [steps], batch=batch)
+        kind.set_weights(model, seed)
+        (x,) = kind.chunks(seed, [steps], batch=batch)
         np.testing.assert_allclose(
             to_numpy(model(x)),
-            reference.run(shape.oracle, x, model.get_weights())[0],
+            reference.run(kind.oracle, x, model.get_weights())[0],
             **TOLERANCE,
-            err_msg=f"Keras's {shape} differs from the NumPy {shape.oracle} recurrence",
+            err_msg=f"Keras's {kind} differs from the NumPy {kind.oracle} recurrence",
         )
 
     check()

@@ -4,7 +4,7 @@ for the sample of index i in the following batch" (the Keras documentation the Q
 sample at index i of X feeds its state to the sample at index i + bs. Without it, every batch starts
 from zero. This chapter checks both through every way users drive a model: direct calls,
 ``predict_on_batch``, ``predict``, ``fit`` and ``evaluate``, first for the tutorial's LSTM against a NumPy
-recurrence, then for every layer kind and model shape of ``spec/shapes.py`` against its yardstick."""
+recurrence, then for every kind of model of ``statefulness.kinds`` by the state rules of ``statefulness.check``."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import statefulness
+from statefulness import kinds
 from statefulness._keras import layer_states, to_numpy
 
-from . import reference, shapes
+from . import reference
+from .breadth import family_ids, param, rule_holds
 from .tiny import TOLERANCE, inputs_strategy, lstm_model, random_inputs, random_weights, weights_strategy
 
 
@@ -37,6 +38,7 @@ def chunked_sequences(draw, equal_chunks: bool):
     return draw(weights_strategy(features, units)), chunks
 
 
+@pytest.mark.claim("state-between-batches/predict-hands-state-from-i-to-i-plus-batch-size")
 @given(chunked_sequences(equal_chunks=True))
 def test_predict_hands_the_state_of_sample_i_to_sample_i_plus_batch_size(case):
     """One ``predict`` call over X of n_chunks * bs rows: row i + k * bs continues from the final state
@@ -62,6 +64,7 @@ def test_predict_hands_the_state_of_sample_i_to_sample_i_plus_batch_size(case):
     )
 
 
+@pytest.mark.claim("state-between-batches/consecutive-chunks-equal-the-whole-sequence")
 @pytest.mark.parametrize("call", ["direct call", "predict_on_batch", "predict"])
 @given(case=chunked_sequences(equal_chunks=False))
 def test_consecutive_chunks_through_a_stateful_layer_equal_the_whole_sequence(call, case):
@@ -84,6 +87,7 @@ def test_consecutive_chunks_through_a_stateful_layer_equal_the_whole_sequence(ca
     )
 
 
+@pytest.mark.claim("state-between-batches/fit-and-evaluate-carry-state-batch-to-batch")
 @pytest.mark.parametrize("method", ["fit", "evaluate"])
 def test_fit_and_evaluate_carry_the_state_from_batch_to_batch(method):
     """``fit(shuffle=False)`` and ``evaluate`` over X laid out as in the Q&A leave the layer holding the
@@ -107,6 +111,7 @@ def test_fit_and_evaluate_carry_the_state_from_batch_to_batch(method):
     np.testing.assert_allclose(c_kept, c, **TOLERANCE, err_msg=f"c after {method} is not the final c")
 
 
+@pytest.mark.claim("state-between-batches/stateless-starts-every-batch-from-zero")
 @given(chunked_sequences(equal_chunks=True))
 def test_a_stateless_layer_starts_every_batch_from_zero_state(case):
     """Without ``stateful=True`` every batch starts from zeros: the outputs of a batch are the same
@@ -125,6 +130,7 @@ def test_a_stateless_layer_starts_every_batch_from_zero_state(case):
         )
 
 
+@pytest.mark.claim("state-between-batches/state-persists-across-predict-calls-until-reset")
 def test_state_persists_across_separate_predict_calls_until_reset():
     """The tutorial's generation loop calls ``predict`` once per letter and relies on the state moving
     on between calls: ``predict`` neither resets the state when it starts nor when it ends; only a
@@ -152,60 +158,49 @@ def test_state_persists_across_separate_predict_calls_until_reset():
     )
 
 
-# Every layer kind and model shape users build (spec/shapes.py), through every driver.
-
-DRIVERS = ["direct call", "predict_on_batch", "predict", "evaluate", "fit"]
-
-
-def _drive(model, driver: str, X: np.ndarray, y_shape: tuple, **fit_kwargs) -> None:
-    """X through ``model`` by ``driver``, in batches of ``shapes.BATCH`` taken in order."""
-    y = np.zeros((len(X), *y_shape), "float32")
-    {
-        "direct call": lambda: model(X),
-        "predict_on_batch": lambda: model.predict_on_batch(X),
-        "predict": lambda: model.predict(X, batch_size=shapes.BATCH, verbose=0),
-        "evaluate": lambda: model.evaluate(X, y, batch_size=shapes.BATCH, verbose=0),
-        "fit": lambda: model.fit(X, y, batch_size=shapes.BATCH, shuffle=False, verbose=0, **fit_kwargs),
-    }[driver]()
+# Every kind of model users build (statefulness.kinds), through every driver: the state rules of
+# statefulness.check (spec/breadth.py).
 
 
+@pytest.mark.claim("state-between-batches/every-shape-carries-state-through-every-driver")
 @pytest.mark.wide
-@pytest.mark.parametrize("driver", DRIVERS)
-@pytest.mark.parametrize("shape", shapes.SHAPES, ids=str)
-def test_every_shape_carries_state_row_to_row_through_every_driver_and_never_resets_it_by_itself(
-    shape, driver, examples
+@pytest.mark.parametrize("rule", family_ids("carries-state"), ids=param)
+@pytest.mark.parametrize("kind", kinds.BREADTH, ids=str)
+def test_every_shape_carries_state_row_to_row_through_every_driver_and_never_resets_it_by_itself(kind, rule, examples):
+    """In every kind of model, and through every driver, the state of row i goes to row i of the next
+    batch: within one ``predict``, ``evaluate`` or ``fit(shuffle=False)`` over X laid out as in the Q&A,
+    from one call to the next, and from one of ``fit``'s epochs to the next (two epochs of the last
+    batch). Keras never resets it by itself (the tutorial's manual resets rest on this), so after the
+    batches a direct call on one more batch computes what it computes after the same batches fed by
+    direct calls; and direct calls carry the state row by row (the rows reversed, the outputs are the
+    same rows reversed). The rule ``carries-state[DRIVER]`` of ``statefulness check``."""
+    model = kind.build(kinds.BATCH)
+
+    @examples(kind)
+    @given(seed=st.integers(0, 2**16))
+    @example(seed=0)
+    def check(seed):
+        rule_holds(rule, kind, model, seed)
+
+    check()
+
+
+@pytest.mark.claim("state-between-batches/every-kind-fed-in-chunks-computes-the-whole")
+@pytest.mark.wide
+@pytest.mark.parametrize("kind", kinds.BREADTH, ids=str)
+def test_every_shape_fed_in_consecutive_chunks_computes_what_its_yardstick_computes_on_the_whole_sequences(
+    kind, examples
 ):
-    """In every layer kind and model shape, and through every driver, the state of row i goes to row i
-    of the next batch: within one ``predict``, ``evaluate`` or ``fit(shuffle=False)`` over X laid out as
-    in the Q&A, from one call to the next, and from one of ``fit``'s epochs to the next. Keras never
-    resets it by itself (the tutorial's manual resets rest on this), so after the chunks a direct call
-    on one more chunk computes what the yardstick computes on the whole sequences fed so far."""
-    model = shape.build(shapes.BATCH)
-    yardstick = shapes.Yardstick(shape, model)
-    per_call = driver in ("direct call", "predict_on_batch")  # one batch per call
+    """In every kind of model, consecutive chunks fed one call each compute, joined in time, what the
+    kind's yardstick computes on the whole sequences from zero state: its NumPy recurrence, else its
+    stateless twin (for a ``go_backwards`` layer and a ``Bidirectional``, what reading each chunk
+    backwards means: ``statefulness.kinds``). The rule ``chunks-equal-whole`` of ``statefulness check``."""
+    model = kind.build(kinds.BATCH)
 
-    @examples(shape)
-    @given(seed=st.integers(0, 2**16), n_chunks=st.integers(4, 5))
-    @example(seed=0, n_chunks=4)
-    def check(seed, n_chunks):
-        shape.set_weights(model, seed)
-        yardstick.sync()
-        statefulness.reset_states(model)
-        chunks = shape.chunks(seed, [shapes.STEPS] * n_chunks)
-        *first, second, probe = chunks
-        calls = [[c] for c in first] if per_call else [first]  # several batches in one call: the Q&A layout
-        fed = [*first, *([second, second] if driver == "fit" else [second])]  # fit: two epochs of one batch
-        expected = yardstick.chunked([*fed, probe])
-        y_shape = (shapes.STEPS, *expected.shape[2:])
-
-        for call in calls:
-            _drive(model, driver, np.concatenate(call), y_shape, epochs=1)
-        _drive(model, driver, second, y_shape, epochs=2)
-        np.testing.assert_allclose(
-            to_numpy(model(probe)),
-            expected[:, -shapes.STEPS :],
-            **TOLERANCE,
-            err_msg=f"{shape}: state not carried row to row through {driver}, against {yardstick.how}",
-        )
+    @examples(kind)
+    @given(seed=st.integers(0, 2**16))
+    @example(seed=0)
+    def check(seed):
+        rule_holds("chunks-equal-whole", kind, model, seed)
 
     check()

@@ -11,10 +11,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import statefulness
-from statefulness._keras import to_numpy
+from statefulness import kinds
 
-from . import shapes
+from .breadth import rule_holds
 from .tiny import TOLERANCE, inputs_strategy, lstm_model, weights_strategy
 
 
@@ -28,6 +27,7 @@ def batch_case(draw):
     return draw(weights_strategy(features, units)), x, others, np.array(order)
 
 
+@pytest.mark.claim("state-within-a-batch/rows-of-a-batch-share-no-state")
 @pytest.mark.parametrize("stateful", [False, True], ids=["stateless", "stateful"])
 @given(case=batch_case())
 def test_rows_of_a_batch_share_no_state(stateful, case):
@@ -53,37 +53,20 @@ def test_rows_of_a_batch_share_no_state(stateful, case):
         )
 
 
+@pytest.mark.claim("state-within-a-batch/every-shape-rows-of-a-batch-share-no-state")
 @pytest.mark.wide
-@pytest.mark.parametrize("shape", shapes.SHAPES, ids=str)
-def test_in_every_shape_the_rows_of_a_batch_share_no_state(shape, examples):
-    """In every layer kind and model shape of ``spec/shapes.py``, row i's outputs over two consecutive
-    batches of a stateful model depend on row i alone: reordering the rows of both reorders the
-    outputs, and replacing every other row leaves row i's outputs as they were (for a drawn i)."""
-    model = shape.build(shapes.BATCH)
+@pytest.mark.parametrize("kind", kinds.BREADTH, ids=str)
+def test_in_every_shape_the_rows_of_a_batch_share_no_state(kind, examples):
+    """In every kind of model, row i's outputs over consecutive batches of a stateful model depend on row
+    i alone: reordering the rows of every batch reorders the outputs, and replacing every other row
+    leaves row i's outputs as they were (the order and i drawn from the seed). The rule
+    ``rows-independent`` of ``statefulness check``."""
+    model = kind.build(kinds.BATCH)
 
-    def run(first, second):
-        statefulness.reset_states(model)
-        return np.concatenate([to_numpy(model(first)), to_numpy(model(second))], axis=1)
-
-    @examples(shape)
-    @given(seed=st.integers(0, 2**16), order=st.permutations(range(shapes.BATCH)), row=st.integers(0, shapes.BATCH - 1))
-    @example(seed=0, order=[2, 0, 1], row=1)
-    def check(seed, order, row):
-        shape.set_weights(model, seed)
-        x1, x2, others1, others2 = shape.chunks(seed, [shapes.STEPS] * 4)
-        out = run(x1, x2)
-        np.testing.assert_allclose(
-            run(x1[order], x2[order]),
-            out[order],
-            **TOLERANCE,
-            err_msg=f"{shape}: reordering the rows changed what each row computes",
-        )
-        others1[row], others2[row] = x1[row], x2[row]
-        np.testing.assert_allclose(
-            run(others1, others2)[row],
-            out[row],
-            **TOLERANCE,
-            err_msg=f"{shape}: row {row}'s outputs changed when the other rows changed",
-        )
+    @examples(kind)
+    @given(seed=st.integers(0, 2**16))
+    @example(seed=0)
+    def check(seed):
+        rule_holds("rows-independent", kind, model, seed)
 
     check()

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 import statefulness
+from statefulness import kinds
 from statefulness._keras import keras, layer_states, to_numpy
 
-from . import reference, shapes
+from . import reference
+from .breadth import family_ids, param, rule_holds
 from .tiny import TOLERANCE, lstm_model, random_inputs, random_weights
 
 
+@pytest.mark.claim("reset/reset-states-returns-every-state-to-zeros")
 def test_reset_states_returns_every_state_to_zeros():
     """After ``layer.reset_states()`` the stored ``h`` and ``c`` are exactly zero, for every row."""
     rng = np.random.default_rng(11)
@@ -26,6 +31,7 @@ def test_reset_states_returns_every_state_to_zeros():
         np.testing.assert_array_equal(state, 0, err_msg=f"{name} is not all zeros after reset_states()")
 
 
+@pytest.mark.claim("reset/outputs-repeat-after-a-reset")
 def test_outputs_repeat_after_a_reset():
     """The same input gives the same output after a reset as on a freshly built model: nothing of the
     earlier batches survives it."""
@@ -59,6 +65,7 @@ def _all_states(model):
     return [s for layer in statefulness.stateful_layers(model) for s in layer_states(layer)]
 
 
+@pytest.mark.claim("reset/model-reset-reaches-nested-and-wrapped-layers")
 def test_resetting_a_model_reaches_nested_and_wrapped_stateful_layers():
     """``statefulness.reset_states(model)`` (a loop of ``layer.reset_states()``) zeroes the state of
     every stateful layer: at the top, inside a nested model and inside a Bidirectional wrapper."""
@@ -70,6 +77,7 @@ def test_resetting_a_model_reaches_nested_and_wrapped_stateful_layers():
         np.testing.assert_array_equal(state, 0, err_msg="a stateful layer kept its state after the reset")
 
 
+@pytest.mark.claim("reset/tutorial-model-reset-states-resets-every-layer")
 def test_the_tutorials_model_reset_states_resets_every_stateful_layer():
     """The tutorial calls ``model.reset_states()`` after each epoch and after generating; it zeroes the
     state of the model's stateful layers."""
@@ -81,39 +89,22 @@ def test_the_tutorials_model_reset_states_resets_every_stateful_layer():
         np.testing.assert_array_equal(state, 0, err_msg="model.reset_states() left state behind")
 
 
-def _each_layer_resets_itself(model):
-    for layer in statefulness.stateful_layers(model):
-        layer.reset_states()
-
-
-RESETS = {
-    "each layer's reset_states()": _each_layer_resets_itself,
-    "model.reset_states()": lambda model: model.reset_states(),
-    "statefulness.reset_states": statefulness.reset_states,
-}
-
-
+@pytest.mark.claim("reset/every-reset-zeros-every-shape-and-outputs-repeat")
 @pytest.mark.wide
-@pytest.mark.parametrize("reset", RESETS)
-@pytest.mark.parametrize("shape", shapes.SHAPES, ids=str)
-def test_every_reset_returns_every_state_of_every_shape_to_zeros_and_outputs_repeat(shape, reset):
-    """In every layer kind and model shape, a reset (each stateful layer's own, the model's where the
-    version has one, and the library's) sets every stored state to zeros, nested ones included (an
-    ``RNN`` over a list of cells, both halves of a ``Bidirectional``), and the same input then gives the
-    same outputs as on the freshly built model."""
-    model = shape.build(shapes.BATCH)
-    shape.set_weights(model, 15)
-    x, other = shape.chunks(15, [shapes.STEPS] * 2)
-    first = to_numpy(model(x))
-    model(other)
-    states = _all_states(model)
-    assert states and all(np.any(s != 0) for s in states), f"{shape}: every state should have moved before the reset"
+@pytest.mark.parametrize("rule", family_ids("reset-zeroes"), ids=param)
+@pytest.mark.parametrize("kind", kinds.BREADTH, ids=str)
+def test_every_reset_returns_every_state_of_every_shape_to_zeros_and_outputs_repeat(kind, rule, examples):
+    """In every kind of model, a reset (each stateful layer's own, the model's where the version has
+    one, and the library's) sets every stored state, moved by three batches, to zeros of the same shapes,
+    nested ones included (an ``RNN`` over a list of cells, both halves of a ``Bidirectional``), and the
+    next batch then gives the outputs it gives from zero state. The rule ``reset-zeroes[HOW]`` of
+    ``statefulness check``."""
+    model = kind.build(kinds.BATCH)
 
-    RESETS[reset](model)
-    after = _all_states(model)
-    assert [s.shape for s in after] == [s.shape for s in states], f"{shape}: the reset changed the states' shapes"
-    for state in after:
-        np.testing.assert_array_equal(state, 0, err_msg=f"{shape}: a state is not all zeros after {reset}")
-    np.testing.assert_allclose(
-        to_numpy(model(x)), first, **TOLERANCE, err_msg=f"{shape}: outputs after {reset} differ from the first run"
-    )
+    @examples(kind)
+    @given(seed=st.integers(0, 2**16))
+    @example(seed=15)
+    def check(seed):
+        rule_holds(rule, kind, model, seed)
+
+    check()

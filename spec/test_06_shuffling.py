@@ -7,9 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from statefulness import kinds
 from statefulness._keras import keras, layer_states, seed_everything, to_numpy
+from statefulness.check import chunked_outputs, whole_outputs
 
-from . import reference, shapes
+from . import reference
 from .tiny import TOLERANCE, lstm_model, random_inputs, random_weights
 
 BATCH, STEPS, FEATURES, UNITS, CHUNKS = 2, 2, 1, 3, 6
@@ -55,6 +57,7 @@ def _order_data():
     return rng.uniform(-1, 1, (12, 3)).astype("float32"), rng.uniform(-1, 1, (12, 2)).astype("float32")
 
 
+@pytest.mark.claim("shuffling/shuffle-false-feeds-the-samples-in-order")
 def test_shuffle_false_feeds_the_samples_in_order():
     """``fit(shuffle=False)`` takes the batches in the order of X: its weights are those of
     ``train_on_batch`` on each batch in turn."""
@@ -65,6 +68,7 @@ def test_shuffle_false_feeds_the_samples_in_order():
         np.testing.assert_allclose(a, b, **TOLERANCE, err_msg="shuffle=False did not keep the order of X")
 
 
+@pytest.mark.claim("shuffling/fit-shuffles-by-default")
 def test_fit_shuffles_by_default():
     """Called without ``shuffle``, ``fit`` takes the samples in another order than X's: its weights
     are not those of training in order. (A random order equals X's with chance 1 in 12!.)"""
@@ -77,6 +81,7 @@ def test_fit_shuffles_by_default():
     )
 
 
+@pytest.mark.claim("shuffling/shuffle-false-keeps-the-i-to-i-plus-bs-pairing")
 def test_shuffle_false_keeps_the_i_to_i_plus_bs_pairing_of_a_stateful_layer():
     """With ``shuffle=False``, a stateful layer trained over X laid out as in the Q&A ends holding the
     final state of each whole sequence."""
@@ -85,6 +90,7 @@ def test_shuffle_false_keeps_the_i_to_i_plus_bs_pairing_of_a_stateful_layer():
     assert _paired(layer, chunks, weights), "shuffle=False did not keep the pairing of row i and row i + bs"
 
 
+@pytest.mark.claim("shuffling/shuffling-breaks-the-i-to-i-plus-bs-pairing")
 def test_shuffling_breaks_the_i_to_i_plus_bs_pairing_of_a_stateful_layer():
     """With shuffling (the default), the rows arrive in another order and the layer's final state is not
     the one the ordered sequences give: the dependencies between Xi and Xi+bs are lost."""
@@ -95,6 +101,7 @@ def test_shuffling_breaks_the_i_to_i_plus_bs_pairing_of_a_stateful_layer():
     assert not _paired(layer, chunks, weights), "the pairing survived shuffling"
 
 
+@pytest.mark.claim("shuffling/new-order-every-epoch-also-in-a-seeded-run")
 def test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run():
     """Shuffling happens per epoch, also in a run seeded with ``keras.utils.set_random_seed`` (as every
     reproducible run is): with the state reset at the start of each epoch, two epochs of the same data
@@ -110,23 +117,24 @@ def test_fit_draws_a_new_order_every_epoch_also_in_a_seeded_run():
     assert not np.allclose(ends[0], ends[1], **TOLERANCE), "both epochs saw the samples in the same order"
 
 
+@pytest.mark.claim("shuffling/every-shape-shuffling-breaks-the-pairing")
 @pytest.mark.wide
-@pytest.mark.parametrize("shape", shapes.SHAPES, ids=str)
-def test_in_every_shape_shuffling_breaks_the_i_to_i_plus_bs_pairing(shape):
-    """In every layer kind and model shape, ``fit`` with shuffling over X laid out as in the Q&A still
-    carries state from batch to batch, but between rows that do not belong together: a direct call on
-    one more chunk afterwards computes neither what the ordered sequences give nor what zero state gives."""
+@pytest.mark.parametrize("kind", kinds.BREADTH, ids=str)
+def test_in_every_shape_shuffling_breaks_the_i_to_i_plus_bs_pairing(kind):
+    """In every kind of model, ``fit`` with shuffling over X laid out as in the Q&A still carries state
+    from batch to batch, but between rows that do not belong together: a direct call on one more chunk
+    afterwards computes neither what the ordered sequences give nor what zero state gives (the yardstick
+    of ``statefulness.check``: the kind's NumPy recurrence, else its stateless twin)."""
     seed_everything(0)
-    model = shape.build(shapes.BATCH)
-    yardstick = shapes.Yardstick(shape, model)
-    shape.set_weights(model, 23)
-    yardstick.sync()
-    *fed, probe = shape.chunks(23, [shapes.STEPS] * 6)
-    in_order = yardstick.chunked([*fed, probe])[:, -shapes.STEPS :]
-    cold = yardstick.whole(probe)
+    model = kind.build(kinds.BATCH)
+    kind.set_weights(model, 23)
+    yardstick = {"oracle": reference.oracle(kind), "custom_objects": kinds.CUSTOM_OBJECTS}
+    *fed, probe = kind.chunks(23, [kinds.STEPS] * 6)
+    in_order = chunked_outputs(model, [*fed, probe], **yardstick)[:, -kinds.STEPS :]
+    cold = whole_outputs(model, probe, **yardstick)
     X = np.concatenate(fed)
-    model.fit(X, np.zeros((len(X), *in_order.shape[1:]), "float32"), batch_size=shapes.BATCH, epochs=1, verbose=0)
+    model.fit(X, np.zeros((len(X), *in_order.shape[1:]), "float32"), batch_size=kinds.BATCH, epochs=1, verbose=0)
 
     out = to_numpy(model(probe))
-    assert not np.allclose(out, cold, **TOLERANCE), f"{shape}: fit carried no state at all"
-    assert not np.allclose(out, in_order, **TOLERANCE), f"{shape}: the pairing survived shuffling"
+    assert not np.allclose(out, cold, **TOLERANCE), f"{kind}: fit carried no state at all"
+    assert not np.allclose(out, in_order, **TOLERANCE), f"{kind}: the pairing survived shuffling"

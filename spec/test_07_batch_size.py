@@ -10,9 +10,10 @@ import re
 import numpy as np
 import pytest
 
+from statefulness import kinds
 from statefulness._keras import BATCH_SIZE_REFUSAL, KERAS_MAJOR, keras, layer_states, to_numpy
 
-from . import shapes
+from .breadth import family_ids, param, rule_holds
 from .tiny import lstm_model, random_inputs, random_weights
 
 # What each Keras major version raises for a stateful layer without a batch size: type and the
@@ -23,6 +24,7 @@ MISSING_BATCH_SIZE_ERROR = {
 }
 
 
+@pytest.mark.claim("batch-size/stateful-layer-needs-a-batch-size")
 def test_a_stateful_layer_without_a_batch_size_cannot_be_built():
     """Building a stateful LSTM on an input whose batch size is unknown raises, with this version's
     words (Q&A: "Keras may raise an error to remind you")."""
@@ -32,6 +34,7 @@ def test_a_stateful_layer_without_a_batch_size_cannot_be_built():
         keras.layers.LSTM(4, stateful=True)(inputs)
 
 
+@pytest.mark.claim("batch-size/input-batch-size-declares-it-in-every-version")
 def test_input_batch_size_declares_the_batch_size_in_every_version():
     """``keras.Input(shape=(timesteps, features), batch_size=B)`` declares it in Keras 2 and 3 alike:
     the layer then stores one state row per sample of the batch, shape (B, units)."""
@@ -39,6 +42,7 @@ def test_input_batch_size_declares_the_batch_size_in_every_version():
     assert [s.shape for s in layer_states(layer)] == [(3, 4), (3, 4)]
 
 
+@pytest.mark.claim("batch-size/tutorials-batch-input-shape-declares-it")
 def test_the_tutorials_batch_input_shape_declares_the_batch_size():
     """The tutorial declares it on the layer, ``LSTM(16, batch_input_shape=(1, 1, 1), stateful=True)``,
     and the layer stores state of shape (1, 16)."""
@@ -47,6 +51,7 @@ def test_the_tutorials_batch_input_shape_declares_the_batch_size():
     assert [s.shape for s in layer_states(model.layers[0])] == [(1, 16), (1, 16)]
 
 
+@pytest.mark.claim("batch-size/stateful-model-refuses-a-batch-of-another-size")
 @pytest.mark.parametrize("rows", [1, 3], ids=["fewer rows", "more rows"])
 @pytest.mark.parametrize("call", ["direct call", "predict_on_batch"])
 def test_a_stateful_model_refuses_one_batch_of_another_size(call, rows):
@@ -60,6 +65,7 @@ def test_a_stateful_model_refuses_one_batch_of_another_size(call, rows):
         to_numpy(run(x))
 
 
+@pytest.mark.claim("batch-size/predict-refuses-a-larger-batch-size")
 def test_predict_refuses_a_batch_size_larger_than_the_stateful_one():
     """``predict(x, batch_size=4)`` on a model built for batches of 2 raises, with this version's words."""
     model, _ = lstm_model(random_weights(np.random.default_rng(2), 1, 4), batch_size=2, stateful=True)
@@ -68,6 +74,7 @@ def test_predict_refuses_a_batch_size_larger_than_the_stateful_one():
         model.predict(np.zeros((4, 3, 1), "float32"), batch_size=4, verbose=0)
 
 
+@pytest.mark.claim("batch-size/predict-returns-one-row-per-sample-undivided")
 @pytest.mark.parametrize("samples", [3, 5])
 def test_predict_returns_one_row_per_sample_even_when_the_batch_size_does_not_divide_them(samples, observe):
     """``predict`` on a stateful model whose batch size (2) does not divide the samples either refuses,
@@ -89,6 +96,7 @@ def test_predict_returns_one_row_per_sample_even_when_the_batch_size_does_not_di
     assert len(out) == samples, f"predict returned {len(out)} rows for {samples} samples"
 
 
+@pytest.mark.claim("batch-size/fit-and-evaluate-refuse-an-undivided-sample-count")
 @pytest.mark.parametrize("method", ["fit", "evaluate"])
 def test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not_divide(method, observe):
     """The Q&A's rule, "your batch size divides nb_samples", enforced: ``fit`` and ``evaluate`` on a
@@ -111,27 +119,24 @@ def test_fit_and_evaluate_refuse_a_sample_count_the_stateful_batch_size_does_not
     raise AssertionError(f"{method} ran on 5 samples in batches of 2 (loss {loss:.4g}) instead of refusing")
 
 
+@pytest.mark.claim("batch-size/every-kind-needs-a-batch-size")
 @pytest.mark.wide
-@pytest.mark.parametrize("shape", shapes.SHAPES, ids=str)
-def test_a_stateful_layer_of_any_kind_without_a_batch_size_cannot_be_built(shape):
+@pytest.mark.parametrize("kind", kinds.BREADTH, ids=str)
+def test_a_stateful_layer_of_any_kind_without_a_batch_size_cannot_be_built(kind):
     """In every layer kind and model shape (wrapped, stacked, nested, inside a user's layer), a stateful
     recurrent layer on an input whose batch size is unknown raises, with this version's words."""
     error, words = MISSING_BATCH_SIZE_ERROR[KERAS_MAJOR]
     with pytest.raises(error, match=words.replace("`", ".")):
-        shape.build(None)
+        kind.build(None)
 
 
+@pytest.mark.claim("batch-size/every-shape-refuses-a-batch-of-another-size")
 @pytest.mark.wide
-@pytest.mark.parametrize("rows", [1, 5], ids=["fewer rows", "more rows"])
-@pytest.mark.parametrize("call", ["direct call", "predict_on_batch"])
-@pytest.mark.parametrize("shape", shapes.SHAPES, ids=str)
-def test_every_shape_refuses_one_batch_of_another_size(shape, call, rows, observe):
-    """In every layer kind and model shape, a stateful model built for batches of 3 raises when one call
-    feeds it a batch of another size, with this version's words: its stored state has 3 rows."""
-    model = shape.build(shapes.BATCH)
-    x = np.zeros((rows, shapes.STEPS, *shape.features), "float32")
-    run = model.predict_on_batch if call == "predict_on_batch" else model
-    error, words = BATCH_SIZE_REFUSAL
-    with pytest.raises(error, match=words) as refusal:
-        to_numpy(run(x))
-    observe("refused with", refusal.type.__name__)
+@pytest.mark.parametrize("rule", family_ids("refuses-other-batch-size"), ids=param)
+@pytest.mark.parametrize("kind", kinds.BREADTH, ids=str)
+def test_every_shape_refuses_one_batch_of_another_size(kind, rule):
+    """In every kind of model, a stateful model built for batches of 3 raises, with this version's words,
+    when a direct call or ``predict_on_batch`` feeds it a batch of one row (what predicting one sample
+    feeds) or of one row more: its stored state has 3 rows. The rule ``refuses-other-batch-size[...]`` of
+    ``statefulness check``."""
+    rule_holds(rule, kind, kind.build(kinds.BATCH), 0)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from statefulness import kinds
 from statefulness._keras import keras, layer_states, state_variables, to_numpy, to_tensor
 
-from . import reference, shapes
+from . import reference
 from .tiny import TOLERANCE
 
 
@@ -23,9 +24,9 @@ def _one_recurrent_layer(shape) -> bool:
     return len(layers) == 1 and isinstance(layers[0], (keras.layers.RNN, keras.layers.Bidirectional))
 
 
-ONE_LAYER = [shape for shape in shapes.SHAPES if _one_recurrent_layer(shape)]
+ONE_LAYER = [shape for shape in kinds.BREADTH if _one_recurrent_layer(shape)]
 """The layer kinds that are one recurrent layer (not stacked, not inside a nested model or a user's layer)."""
-WITH_REFERENCE = [shape for shape in shapes.SHAPES if shape.oracle is not None]
+WITH_REFERENCE = [shape for shape in kinds.BREADTH if shape.oracle is not None]
 
 
 def recurrent(layer) -> list:
@@ -60,10 +61,10 @@ def call_with_initial_state(shape, stored_not_zero: bool):
     """A stateful one-layer model of ``shape`` with drawn weights, its stored state zero or moved by a
     first batch, called with a drawn ``initial_state``. Returns what the call gave and stored, and
     what the layer gives and stores from the given state and from the stored one."""
-    model = shape.build(shapes.BATCH)
+    model = shape.build(kinds.BATCH)
     shape.set_weights(model, 0)
     layer = model.layers[-1]
-    first, x = shape.chunks(0, [shapes.STEPS, shapes.STEPS])
+    first, x = shape.chunks(0, [kinds.STEPS, kinds.STEPS])
     if stored_not_zero:
         model(first)
     before = stored_states(layer)
@@ -86,6 +87,7 @@ def _starts_from(out, from_given, from_stored) -> str:
     return "neither"
 
 
+@pytest.mark.claim("initial-state-and-masking/initial-state-used-when-stored-state-is-zero")
 @pytest.mark.wide
 @pytest.mark.parametrize("shape", ONE_LAYER, ids=str)
 def test_a_stateful_layer_called_with_an_initial_state_starts_from_it_when_its_stored_state_is_zero(shape, observe):
@@ -96,6 +98,7 @@ def test_a_stateful_layer_called_with_an_initial_state_starts_from_it_when_its_s
     np.testing.assert_allclose(out, from_given[0], **TOLERANCE, err_msg=f"{shape}: not from the given state")
 
 
+@pytest.mark.claim("initial-state-and-masking/initial-state-used-when-stored-state-is-not-zero")
 @pytest.mark.wide
 @pytest.mark.parametrize("shape", ONE_LAYER, ids=str)
 def test_a_stateful_layer_called_with_an_initial_state_starts_from_it_even_when_its_stored_state_is_not_zero(
@@ -108,6 +111,7 @@ def test_a_stateful_layer_called_with_an_initial_state_starts_from_it_even_when_
     np.testing.assert_allclose(out, from_given[0], **TOLERANCE, err_msg=f"{shape}: not from the given state")
 
 
+@pytest.mark.claim("initial-state-and-masking/stores-the-end-state-of-an-initial-state-call")
 @pytest.mark.wide
 @pytest.mark.parametrize("shape", ONE_LAYER, ids=str)
 def test_after_a_call_with_an_initial_state_the_layer_stores_the_state_that_call_ended_in(shape):
@@ -126,7 +130,7 @@ def masked_run(shape, padded_chunk: int):
     """A stateful ``Masking -> layer`` model of ``shape`` fed two chunks of 3 steps, the row ``r`` of
     chunk ``padded_chunk`` pre-padded with ``PADDING[r]`` zero steps. Returns, per chunk, the outputs and
     the stored states, and the NumPy recurrence's on the same steps with the padded ones left out."""
-    inputs = keras.Input(shape=(None, *shape.features), batch_size=shapes.BATCH)
+    inputs = keras.Input(shape=(None, *shape.features), batch_size=kinds.BATCH)
     layer = shape.layers(True)[-1]
     model = keras.Model(inputs, layer(keras.layers.Masking(mask_value=0.0)(inputs)))
     shape.set_weights(model, 0)
@@ -138,7 +142,7 @@ def masked_run(shape, padded_chunk: int):
     for chunk in chunks:
         got.append((to_numpy(model(chunk)), stored_states(layer)))
         outs, finals = [], []
-        for row in range(shapes.BATCH):
+        for row in range(kinds.BATCH):
             pad = PADDING[row] if chunk is chunks[padded_chunk] else 0
             row_state = None if state is None else [s[row : row + 1] for s in state]
             out, final = reference.run(shape.oracle, chunk[row : row + 1, pad:], weights, row_state)
@@ -161,6 +165,7 @@ def assert_masked_steps_leave_the_state(shape, padded_chunk: int) -> None:
             np.testing.assert_allclose(value, want, **TOLERANCE, err_msg=f"{shape}: chunk {k}: stored state")
 
 
+@pytest.mark.claim("initial-state-and-masking/masked-pre-padded-steps-leave-state-unchanged")
 @pytest.mark.wide
 @pytest.mark.parametrize("shape", WITH_REFERENCE, ids=str)
 def test_masked_steps_of_a_pre_padded_batch_leave_the_state_unchanged(shape):
@@ -170,6 +175,7 @@ def test_masked_steps_of_a_pre_padded_batch_leave_the_state_unchanged(shape):
     assert_masked_steps_leave_the_state(shape, padded_chunk=0)
 
 
+@pytest.mark.claim("initial-state-and-masking/masked-steps-leave-carried-state-unchanged")
 @pytest.mark.wide
 @pytest.mark.parametrize("shape", WITH_REFERENCE, ids=str)
 def test_masked_steps_leave_the_state_carried_from_the_previous_batch_unchanged(shape):

@@ -65,6 +65,7 @@ def _assert_same_training(fast, slow, what):
         np.testing.assert_allclose(a, b, **TOLERANCE, err_msg=f"{what}: weight {i} differs")
 
 
+@pytest.mark.claim("training/one-fit-trains-as-the-loop-of-one-epoch-fits")
 @pytest.mark.parametrize("case", list(CASES))
 def test_one_fit_over_all_epochs_trains_as_the_tutorials_loop_of_one_epoch_fits(case, xla):
     """``train`` gives the weights and the per-epoch history that a loop of
@@ -96,6 +97,7 @@ def test_one_fit_over_all_epochs_trains_as_the_tutorials_loop_of_one_epoch_fits(
         )
 
 
+@pytest.mark.claim("training/several-epochs-per-log-train-as-one-fit")
 def test_one_fit_with_several_epochs_per_log_trains_as_the_tutorials_single_fit(xla):
     """For the within-batch recipe (one batch per epoch, no shuffling) the tutorial's own call,
     ``fit(X, y, epochs=E, batch_size=25, shuffle=False)``, and ``train(..., log_every=k)`` give the
@@ -109,6 +111,7 @@ def test_one_fit_with_several_epochs_per_log_trains_as_the_tutorials_single_fit(
     np.testing.assert_allclose(history["loss"], np.mean(np.reshape(logs["loss"], (4, 10)), axis=1), rtol=1e-5)
 
 
+@pytest.mark.claim("training/same-seed-gives-bit-identical-weights")
 def test_the_same_seed_gives_bit_identical_weights(xla):
     """Seeded with ``keras.utils.set_random_seed`` (and op determinism on TensorFlow without XLA), the
     same recipe trained twice in one process gives bit-identical weights."""
@@ -122,6 +125,7 @@ def test_the_same_seed_gives_bit_identical_weights(xla):
         np.testing.assert_array_equal(a, b, err_msg="the same seed gave different weights")
 
 
+@pytest.mark.claim("training/same-seed-bit-identical-in-two-fresh-processes")
 def test_the_same_seed_gives_bit_identical_weights_in_two_fresh_processes():
     """Trained as the experiments train (XLA where ``XLA_TRAINING`` says so, one thread), a recipe gives
     bit-identical weights in two fresh processes. The recipe is split_sequence's stateless variant, shortened
@@ -133,6 +137,7 @@ def test_the_same_seed_gives_bit_identical_weights_in_two_fresh_processes():
     assert first.weights == second.weights, "two fresh processes gave different weights for the same seed"
 
 
+@pytest.mark.claim("training/different-seeds-give-different-weights")
 def test_different_seeds_give_different_weights():
     """The seed reaches the initial weights: two seeds give different weights (else the test above
     would hold for the wrong reason)."""

@@ -10,6 +10,7 @@ from .learning import check
 pytestmark = pytest.mark.learning
 
 
+@pytest.mark.claim("one-char/one_char_does_not_learn")
 def test_a_stateless_lstm_fed_one_letter_at_a_time_does_not_learn_the_alphabet(outcomes, observe):
     """Accuracy on the 25 patterns stays below 100 % (tutorial: 84 %)."""
     check("one_char_does_not_learn", outcomes("one_char"), observe)

@@ -9,6 +9,7 @@ from .learning import check
 pytestmark = pytest.mark.learning
 
 
+@pytest.mark.claim("window-features/window_features_does_not_learn")
 def test_a_window_of_three_letters_as_features_still_does_not_learn_it_all(outcomes, observe):
     """Accuracy on the 23 patterns stays below 100 % (tutorial: 86.96 %, "a small lift that may or may
     not be real")."""

@@ -12,11 +12,13 @@ from .learning import check
 pytestmark = pytest.mark.learning
 
 
+@pytest.mark.claim("within-batch/within_batch_learns")
 def test_all_patterns_in_one_ordered_batch_are_learnt_and_answered_at_random(outcomes, observe):
     """100 % on the training patterns and on 20 patterns drawn at random and fed one at a time."""
     check("within_batch_learns", outcomes("within_batch"), observe)
 
 
+@pytest.mark.claim("within-batch/answers-each-letter-alone-as-inside-the-batch")
 def test_the_within_batch_model_answers_each_letter_alone_as_it_does_inside_the_batch(outcomes, observe):
     """The trained model's output for each letter fed alone (a batch of one) equals its output for that
     letter inside the ordered batch of 25, to float32 tolerance: no context from the batch is used."""

@@ -59,10 +59,6 @@ def _expectation(text: str) -> tuple[str, str]:
     return rule.strip(), reason.strip()
 
 
-CHECK_EXAMPLES = ("tutorial", "stacked-gru", "bidirectional-lstm")
-"""The built-in models of ``check.py`` (checked equal there)."""
-
-
 def _parser() -> argparse.ArgumentParser:
     from .experiments import EXPERIMENTS  # declarations only: importing them does not load Keras
 
@@ -123,7 +119,12 @@ def _parser() -> argparse.ArgumentParser:
         "2 on bad input.",
     )
     check.add_argument("model", nargs="?", type=Path, metavar="MODEL", help="a saved model (.keras, or .h5 on Keras 2)")
-    check.add_argument("--example", choices=CHECK_EXAMPLES, help="check a built-in model instead of MODEL")
+    check.add_argument(
+        "--example",
+        metavar="NAME",
+        help="check a kind of model of the catalogue (statefulness.kinds, e.g. tutorial, stacked-gru-lstm, "
+        "bidirectional-lstm) instead of MODEL; an unknown NAME lists them",
+    )
     check.add_argument(
         "--rules",
         nargs="+",
@@ -202,7 +203,8 @@ def _parser() -> argparse.ArgumentParser:
         "--select",
         action="append",
         metavar="TEXT",
-        help="only the claims whose id contains TEXT (repeatable: any of them)",
+        help="only the claims whose id (<chapter>/<claim>) or test (spec/<file>::<test>) contains TEXT "
+        "(repeatable: any of them)",
     )
     matrix.add_argument(
         "--deviations",
@@ -323,6 +325,7 @@ def _check(args) -> int:
 
     from ._keras import keras, quiet_backend_logs
     from .check import EXAMPLES, check_model, compare_with_record, expected_failures, record_model, select_rules
+    from .kinds import CUSTOM_OBJECTS
 
     quiet_backend_logs()
     expected = dict(args.expect or [])
@@ -333,7 +336,10 @@ def _check(args) -> int:
     except (ValueError, ImportError, OSError) as error:
         return _usage(str(error))
     if args.example:
+        if args.example not in EXAMPLES:
+            return _usage(f"--example: unknown model {args.example!r}; expected one of {', '.join(EXAMPLES)}")
         model = EXAMPLES[args.example]()
+        custom = {**CUSTOM_OBJECTS, **(custom or {})}
     else:
         try:
             model = keras.models.load_model(args.model, custom_objects=custom, compile=False)
@@ -425,8 +431,8 @@ def _matrix(args) -> int:
         return _usage(f"--compare takes exactly two reports, got {len(reports)}")
     if args.select:
         for report in reports:
-            report["claims"] = [c for c in report["claims"] if any(t in c["claim"] for t in args.select)]
-        if not any(report["claims"] for report in reports):
+            report.claims = [c for c in report.claims if any(t in c.claim or t in c.test for t in args.select)]
+        if not any(report.claims for report in reports):
             return _usage(f"--select: no claim contains any of {', '.join(map(repr, args.select))}")
     if args.html is not None:
         from .matrix_page import write_page

@@ -2,7 +2,7 @@
 
 DIR/index.html holds everything it shows: its CSS and script inline, the reports' data embedded as JSON,
 no font, script or picture fetched at view time (its Content-Security-Policy forbids it). One row per claim
-(a spec test, its cases folded by ``matrix.fold``), one column per environment, coloured as in the PNG
+(a spec test by its stable id, its cases folded by ``matrix.fold``), one column per environment, coloured as in the PNG
 (``matrix.COLOURS``); filters by chapter, environment, Keras version and verdict; a click on a cell opens its
 cases with the figures observed and, for a known deviation, the registry's entry (diagnosis, Keras range,
 backends, upstream thread) and its workaround, the matching section of docs/MIGRATING.md.
@@ -20,16 +20,13 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from .claims_report import ClaimEntry, ClaimsReport
 from .known_deviations import DEVIATIONS, Deviation
-from .matrix import COLOURS, GRID, _short, cases_by_test, env_label, env_short, fold
+from .matrix import COLOURS, GRID, NOT_RUN, _name_in_chapter, _short, cases_by_test, env_label, env_short, fold
+from .verdict import CLAIM_VERDICTS
 
-CASE_COLOURS = {
-    "pass": COLOURS["pass"],
-    "known deviation": COLOURS["known deviation"],
-    "fail": COLOURS["fail"],
-    "skipped": COLOURS["not run"],
-}
-"""A single case's verdict (a report's own words), in the colours of ``GRID``."""
+CASE_COLOURS = {verdict.value: COLOURS.get(verdict.value, COLOURS[NOT_RUN]) for verdict in CLAIM_VERDICTS}
+"""A single case's verdict (a report's own words), in the colours of ``GRID`` (a skipped case: not run)."""
 
 MIGRATING = "docs/MIGRATING.md"
 _MARKER = re.compile(r"<!--\s*deviation:\s*(.+?)\s*-->")
@@ -114,12 +111,12 @@ def migrating_file() -> Path | None:
     return None
 
 
-def registry_entry(entry: dict) -> Deviation | None:
+def registry_entry(entry: ClaimEntry) -> Deviation | None:
     """The registry's deviation behind a claim entry: by its ``deviation_id``, else by its cause text."""
     by_id = {deviation.id: deviation for deviation in DEVIATIONS}
-    if entry.get("deviation_id") in by_id:
-        return by_id[entry["deviation_id"]]
-    return next((d for d in DEVIATIONS if entry.get("deviation") and d.cause == entry["deviation"]), None)
+    if entry.deviation_id in by_id:
+        return by_id[entry.deviation_id]
+    return next((d for d in DEVIATIONS if entry.deviation and d.cause == entry.deviation), None)
 
 
 def _chapter(test: str) -> str:
@@ -133,27 +130,29 @@ def _version_key(version: str):
         return (1, Version("0"), version)
 
 
-def _commits(reports: list[dict], commit: str | None) -> list[str]:
+def _commits(reports: list[ClaimsReport], commit: str | None) -> list[str]:
     if commit:
         return [commit]
-    found = (r.get("commit") or r["environment"].get("commit") for r in reports)
+    found = (r.commit or r.environment.get("commit") for r in reports)
     return sorted({c for c in found if c})
 
 
-def _case(entry: dict, deviation: Deviation | None) -> dict:
+def _case(entry: ClaimEntry, deviation: Deviation | None) -> dict:
     """One case of a claim in one environment, as the page shows it."""
     return {
-        "case": entry["claim"].partition("[")[2].removesuffix("]"),
-        "verdict": entry["verdict"],
-        "observed": {key: _short(value) for key, value in entry.get("observed", {}).items()},
-        "duration_s": entry.get("duration_s"),
+        "case": entry.case,
+        "verdict": entry.verdict.value,
+        "observed": {key: _short(value) for key, value in entry.observed.items()},
+        "duration_s": entry.duration_s,
         "deviation": deviation.id if deviation else None,
-        "cause": entry.get("deviation") if deviation is None else None,
-        "consequence": entry.get("consequence", ""),
+        "cause": entry.deviation if deviation is None else None,
+        "consequence": entry.consequence or "",
     }
 
 
-def page_data(reports: list[dict], commit: str | None = None, migrating: Path | None = None, href: str = "") -> dict:
+def page_data(
+    reports: list[ClaimsReport], commit: str | None = None, migrating: Path | None = None, href: str = ""
+) -> dict:
     """What the page shows, as the JSON it embeds: environments, claims with their cells and cases, the
     known deviations met (with their workarounds), the chapters and Keras versions to filter by."""
     sections = workarounds(migrating.read_text(encoding="utf-8")) if migrating else {}
@@ -163,7 +162,8 @@ def page_data(reports: list[dict], commit: str | None = None, migrating: Path | 
     chapters: dict[str, str] = {}
     for test, row in zip(tests, cases, strict=True):
         entries = [entry for cell in row for entry in cell]
-        chapters.setdefault(_chapter(test), next((e["chapter"] for e in entries if e.get("chapter")), ""))
+        chapter = _chapter(min(entry.test_file for entry in entries))
+        chapters.setdefault(chapter, next((e.chapter for e in entries if e.chapter), ""))
         cells = []
         for cell in row:
             shown = []
@@ -179,9 +179,10 @@ def page_data(reports: list[dict], commit: str | None = None, migrating: Path | 
                     }
                 shown.append(_case(entry, deviation))
             cells.append({"verdict": fold(c["verdict"] for c in shown), "cases": shown})
-        doc = next((e["doc"] for e in entries if e.get("doc")), "")
-        name = test.partition("::")[2].removeprefix("test_").replace("_", " ")
-        claim = {"id": test, "name": name, "chapter": _chapter(test), "doc": doc, "docHtml": _inline(doc)}
+        doc = next((e.doc for e in entries if e.doc), "")
+        name = _name_in_chapter(test).removeprefix("test_").replace("_", " ").replace("-", " ")
+        spec_test = entries[-1].test.partition("[")[0]  # the newest report's name of the test
+        claim = {"id": test, "test": spec_test, "name": name, "chapter": chapter, "doc": doc, "docHtml": _inline(doc)}
         claims.append(claim | {"cells": cells})
     return {
         "verdicts": list(GRID),
@@ -192,33 +193,33 @@ def page_data(reports: list[dict], commit: str | None = None, migrating: Path | 
                 "label": env_label(r),
                 "short": env_short(r),
                 "name": env_label(r).split(" (")[0],
-                "keras": r["environment"].get("keras", "?"),
-                "backend": r["environment"].get("backend", "?"),
-                "source": r["path"],
-                "created": r.get("created", ""),
+                "keras": r.environment.get("keras", "?"),
+                "backend": r.environment.get("backend", "?"),
+                "source": r.path,
+                "created": r.created or "",
             }
             for r in reports
         ],
         "claims": claims,
         "chapters": chapters,
-        "kerasVersions": sorted({r["environment"].get("keras", "?") for r in reports}, key=_version_key),
+        "kerasVersions": sorted({r.environment.get("keras", "?") for r in reports}, key=_version_key),
         "deviations": deviations,
         "migrating": href,
         "commits": _commits(reports, commit),
     }
 
 
-def _sources(reports: list[dict], commits: list[str], made: str) -> str:
+def _sources(reports: list[ClaimsReport], commits: list[str], made: str) -> str:
     rows = "".join(
         "<tr>"
         + "".join(
             f"<td>{html.escape(str(value))}</td>"
             for value in (
                 env_label(r),
-                r["path"],
-                r.get("created", "?"),
-                ", ".join(f"{k} {v}" for k, v in r["environment"].items() if k not in ("env", "platform")),
-                r["environment"].get("platform", "?"),
+                r.path,
+                r.created or "?",
+                ", ".join(f"{k} {v}" for k, v in r.environment.items() if k not in ("env", "platform")),
+                r.environment.get("platform", "?"),
             )
         )
         + "</tr>"
@@ -234,7 +235,9 @@ def _sources(reports: list[dict], commits: list[str], made: str) -> str:
     )
 
 
-def matrix_html(reports: list[dict], commit: str | None = None, migrating: Path | None = None, href: str = "") -> str:
+def matrix_html(
+    reports: list[ClaimsReport], commit: str | None = None, migrating: Path | None = None, href: str = ""
+) -> str:
     """The page: ``page_data`` embedded in the template, and the sources named."""
     data = page_data(reports, commit, migrating, href)
     made = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -253,7 +256,7 @@ def matrix_html(reports: list[dict], commit: str | None = None, migrating: Path 
     )
 
 
-def write_page(reports: list[dict], directory: Path, commit: str | None = None) -> Path:
+def write_page(reports: list[ClaimsReport], directory: Path, commit: str | None = None) -> Path:
     """Write DIR/index.html (DIR created) atomically: to a temporary file in DIR, then renamed over the page,
     so that a failure leaves the previous page, or none, and never half of one."""
     directory = Path(directory)
@@ -491,7 +494,7 @@ function open(r, i, button) {
     el("details", {}, el("summary", {text: "the chapter"}), el("p", {text: D.chapters[claim.chapter] || ""})),
     el("p", {class: "meta"}, el("strong", {text: "Environment: "}), `${env.label} (${env.source})`),
     el("p", {class: "meta"}, el("strong", {text: "Verdict here: "}), chip(cell.verdict, D.colours)),
-    el("p", {class: "meta"}, el("code", {text: claim.id})));
+    el("p", {class: "meta"}, el("code", {text: claim.id}), " · its test ", el("code", {text: claim.test})));
   if (cell.cases.length) {
     const table = el("table", {class: "cases"},
       el("thead", {}, el("tr", {}, ...["case", "verdict", "observed", "time"].map((t) => el("th", {text: t})))));

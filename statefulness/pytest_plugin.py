@@ -3,8 +3,10 @@ root ``conftest.py`` with ``pytest_plugins``, so the installed spec and a checko
 
 It gives the run a header naming the Keras under test, the options ``--claims-report``, ``--full`` and
 ``--wide``, the markers and warning filters of the spec, hypothesis profiles, one training thread, a fresh
-Keras session per test, and the claims report: one entry per claim (spec test) with its verdict, the
-figures it was judged on, its chapter and docstring, and the environment.
+Keras session per test, and the claims report (``statefulness/claims_report.py``): one entry per claim (a
+spec test's case) with its stable id (the test's ``claim`` marker), its test, its verdict, the figures it was
+judged on, its chapter and docstring, and the environment. A spec test without a ``claim`` marker, or two
+tests of one claim, stop the run at collection.
 
 It runs in the controlling process under xdist too (which collects nothing itself: the workers send it
 their reports, which carry each claim's id and properties).
@@ -12,7 +14,6 @@ their reports, which carry each claim's id and properties).
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import subprocess
@@ -29,8 +30,11 @@ from .workers import one_thread  # noqa: E402
 one_thread()  # the backend trains on one thread, as `statefulness run` does: figures independent of the cores
 
 from . import __version__, _keras  # noqa: E402
+from .claims_report import ClaimEntry, ClaimsReport  # noqa: E402
+from .verdict import Verdict  # noqa: E402
 
 MARKERS = (
+    "claim(id): the claim's stable id, <chapter>/<claim> (what the claims report and the documents name it by)",
     "full: the tutorial's exact schedules (slow; run with -m full)",
     "learning: trains a model on the tutorial's problem",
     "wide: an exact claim run over every layer kind and model shape of spec/shapes.py (more examples with --wide)",
@@ -111,8 +115,8 @@ def fresh_keras_session():
     yield
 
 
-def claim_id(item) -> str | None:
-    """A spec test's claim id, the same wherever the spec lies (a checkout's ``spec/``, or the installed
+def spec_node_id(item) -> str | None:
+    """A spec test's node id, the same wherever the spec lies (a checkout's ``spec/``, or the installed
     ``statefulness/spec/``): ``spec/<file>::<test>[<params>]``. None for a test that is not the spec's."""
     path = Path(str(getattr(item, "path", "")))
     if path.parent.name != "spec" or not path.name.startswith("test_"):
@@ -120,8 +124,48 @@ def claim_id(item) -> str | None:
     return f"spec/{path.name}::{item.nodeid.partition('::')[2]}"
 
 
-_RESULTS: dict[str, dict] = {}
-_DESCRIPTIVE = ("chapter", "doc", "markers", "deviation", "deviation_id", "consequence")
+def claim_id(item) -> str | None:
+    """A spec test's claim id, stable across renames: its ``@pytest.mark.claim("<chapter>/<claim>")`` and
+    its parameters, ``<chapter>/<claim>[<params>]``. None for a test that is not the spec's; a spec test
+    without the marker is a usage error that names it."""
+    test = spec_node_id(item)
+    if test is None:
+        return None
+    marker = item.get_closest_marker("claim")
+    if marker is None or len(marker.args) != 1 or not isinstance(marker.args[0], str) or not marker.args[0]:
+        raise pytest.UsageError(
+            f"{item.nodeid.partition('[')[0]}: a spec test names the claim it states, "
+            '@pytest.mark.claim("<chapter>/<claim>") above its def (statefulness/claims_report.py)'
+        )
+    _, bracket, params = test.partition("[")
+    return marker.args[0] + bracket + params
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every spec test records its node id for the claims report (its claim id: ``spec/conftest.py``); a
+    spec test without a ``claim`` marker, or two tests of one claim id, stop the run here, named."""
+    errors: list[str] = []
+    tests: dict[str, str] = {}
+    for item in items:
+        test = spec_node_id(item)
+        try:
+            claim = claim_id(item)
+        except pytest.UsageError as error:
+            errors.append(str(error))
+            continue
+        if test is None or claim is None:
+            continue
+        function, stated = test.partition("[")[0], claim.partition("[")[0]
+        if tests.setdefault(stated, function) != function:
+            errors.append(f"{function}: claim {stated!r} is the claim of {tests[stated]} already")
+        item.user_properties.append(("test", test))
+    if errors:
+        raise pytest.UsageError("\n".join(dict.fromkeys(errors)))
+
+
+_RESULTS: dict[str, ClaimEntry] = {}
+_DESCRIPTIVE = ("test", "chapter", "doc", "markers", "deviation", "deviation_id", "consequence")
 
 
 def pytest_runtest_logreport(report):
@@ -129,24 +173,26 @@ def pytest_runtest_logreport(report):
     claim = properties.get("claim")
     if claim is None:
         return
-    entry = _RESULTS.setdefault(claim, {"claim": claim, "verdict": "pass", "observed": {}})
+    entry = _RESULTS.get(claim)
+    if entry is None:
+        entry = _RESULTS[claim] = ClaimEntry(claim=claim, test=properties.get("test", claim), verdict=Verdict.PASS)
     for key, value in report.user_properties:
         if key in _DESCRIPTIVE:
-            entry[key] = value
+            setattr(entry, key, value)
         elif key != "claim":
-            entry["observed"][key] = value
+            entry.observed[key] = value
     if report.when == "call" or report.outcome != "passed":
         if hasattr(report, "wasxfail"):
-            verdict = "known deviation" if report.skipped else "fail"  # a strict xpass fails
+            verdict = Verdict.KNOWN_DEVIATION if report.skipped else Verdict.FAIL  # a strict xpass fails
         elif report.skipped:
-            verdict = "skipped"
+            verdict = Verdict.SKIPPED
         elif report.failed:
-            verdict = "fail"
+            verdict = Verdict.FAIL
         else:
-            verdict = "pass"
-        if entry["verdict"] != "fail":
-            entry["verdict"] = verdict
-        entry["duration_s"] = round(entry.get("duration_s", 0) + report.duration, 3)
+            verdict = Verdict.PASS
+        if entry.verdict != Verdict.FAIL:
+            entry.verdict = verdict
+        entry.duration_s = round((entry.duration_s or 0) + report.duration, 3)
 
 
 def _commit() -> str | None:
@@ -182,20 +228,18 @@ def pytest_sessionfinish(session, exitstatus):
     path = session.config.getoption("--claims-report")
     if not path or hasattr(session.config, "workerinput") or session.config.option.collectonly:
         return  # a worker sends its results to the controller; a collection runs no claim
+    if exitstatus == pytest.ExitCode.USAGE_ERROR:
+        return  # no claim ran (a spec test without its claim's id, say): the previous report stays
     environment = _keras.versions()
     path = path.replace("{keras}", environment["keras"]).replace("{backend}", environment["backend"])
-    report = {
-        "environment": environment
+    ClaimsReport(
+        environment=environment
         | {"platform": platform.platform(), "env": os.environ.get("TOX_ENV_NAME", ""), "statefulness": __version__},
-        "commit": _commit(),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "wall_s": round(time.perf_counter() - session.config.stash.get(_STARTED, time.perf_counter()), 1),
-        "claims": sorted(_RESULTS.values(), key=lambda e: e["claim"]),
-    }
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(f"{path}.partial")
-    partial.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    partial.replace(path)  # never a half-written report
+        commit=_commit(),
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        wall_s=round(time.perf_counter() - session.config.stash.get(_STARTED, time.perf_counter()), 1),
+        claims=sorted(_RESULTS.values(), key=lambda e: e.claim),
+    ).dump(path)  # never a half-written report
     session.config.stash[_WRITTEN] = str(path)
 
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from spec import shapes
-from statefulness import check_model
+from statefulness import check_model, kinds
 from statefulness._keras import BACKEND, KERAS_MAJOR, keras
 from statefulness.check import EXAMPLES, RULES
 from statefulness.cli import main
@@ -21,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def shape_model(shape_id: str):
-    shape = shapes.BY_ID[shape_id]
-    model = shape.build(shapes.BATCH)
+    shape = kinds.BY_ID[shape_id]
+    model = shape.build(kinds.BATCH)
     shape.set_weights(model, 0)
     return model
 
@@ -34,18 +33,18 @@ def _cli(capsys, *args) -> tuple[int, str, str]:
 
 
 def test_check_prints_the_environment_first_and_a_line_per_rule_and_exits_by_the_verdicts(capsys, tmp_path):
-    code, out, _ = _cli(capsys, "--example", "stacked-gru", "--json", tmp_path / "r.json")
+    code, out, _ = _cli(capsys, "--example", "stacked-gru-lstm", "--json", tmp_path / "r.json")
     report = json.loads((tmp_path / "r.json").read_text())
     lines = out.splitlines()
     assert lines[0].startswith(f"statefulness check: Keras {keras.__version__}") and BACKEND in lines[0]
     assert all(any(line.startswith(rule) for line in lines) for rule in RULES)
     known = any(r["verdict"] == "known deviation" for r in report["results"])
     assert code == (1 if known else 0)
-    assert _cli(capsys, "--example", "stacked-gru", "--allow-known")[0] == 0
+    assert _cli(capsys, "--example", "stacked-gru-lstm", "--allow-known")[0] == 0
 
 
 def test_a_record_compares_equal_on_the_same_model_and_flags_changed_weights(capsys, tmp_path):
-    model = EXAMPLES["stacked-gru"]()
+    model = EXAMPLES["stacked-gru-lstm"]()
     model.save(tmp_path / "model.keras")
     code, out, _ = _cli(capsys, tmp_path / "model.keras", "--record", tmp_path / "record.json", "--allow-known")
     assert code == 0 and "recorded to" in out
@@ -66,10 +65,10 @@ def test_a_record_made_under_a_broken_keras_is_flagged_on_a_sound_one(capsys, tm
     record = tmp_path / "broken.json"
     script = (
         "from mutants import MUTANTS; MUTANTS['state_not_carried'][1](); from statefulness.cli import main; "
-        f"main(['check', '--example', 'stacked-gru', '--record', {str(record)!r}])"
+        f"main(['check', '--example', 'stacked-gru-lstm', '--record', {str(record)!r}])"
     )
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True)
-    code, out, _ = _cli(capsys, "--example", "stacked-gru", "--against", record, "--allow-known")
+    code, out, _ = _cli(capsys, "--example", "stacked-gru-lstm", "--against", record, "--allow-known")
     assert code == 1
     assert "carries-state[direct call]: fail -> pass" in out
     assert "output of batch 2: max |diff|" in out
@@ -94,9 +93,9 @@ def test_bad_input_to_check_is_one_line_and_exit_status_2(capsys, monkeypatch, a
 
 
 def test_a_record_of_another_model_is_refused(capsys, tmp_path):
-    _cli(capsys, "--example", "stacked-gru", "--record", tmp_path / "record.json")
+    _cli(capsys, "--example", "stacked-gru-lstm", "--record", tmp_path / "record.json")
     code, _, err = _cli(capsys, "--example", "tutorial", "--against", tmp_path / "record.json")
-    assert code == 2 and "record: made from another model: its input was [4, None, 3]" in err
+    assert code == 2 and "record: made from another model: its input was [3, None, 2]" in err
 
 
 USERS_LAYERS = """
@@ -121,7 +120,7 @@ def test_custom_objects_come_from_a_module_of_the_users_layers(capsys, tmp_path)
 
     (tmp_path / "layers.py").write_text(USERS_LAYERS)
     (tmp_path / "with_dict.py").write_text(USERS_LAYERS + "\nCUSTOM_OBJECTS = {'Scale': Scale}\n")
-    (tmp_path / "no_layers.py").write_text("from spec.shapes import Encoder  # imported, not defined here\n")
+    (tmp_path / "no_layers.py").write_text("from statefulness.kinds import Encoder  # imported, not defined here\n")
     spec = importlib.util.spec_from_file_location("layers", tmp_path / "layers.py")
     layers = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(layers)
@@ -154,7 +153,7 @@ USERS_TESTS = """
     from statefulness.check import EXAMPLES
     from statefulness.testing import parametrize_with_rules
 
-    @parametrize_with_rules(EXAMPLES["stacked-gru"])
+    @parametrize_with_rules(EXAMPLES["stacked-gru-lstm"])
     def test_my_model_keeps_the_state_rules(check):
         check()
 """
@@ -169,15 +168,11 @@ def users_suite(pytester, monkeypatch):
 
 def test_each_rule_is_a_test_case_of_the_users_suite(users_suite):
     pytester = users_suite
-    report = check_model(EXAMPLES["stacked-gru"]())
+    report = check_model(EXAMPLES["stacked-gru-lstm"]())
     pytester.makepyfile(textwrap.dedent(USERS_TESTS))
     result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider", "-W", "ignore")
-    count = {
-        v: sum(r.verdict == v for r in report.results) for v in ("pass", "info", "known deviation", "not applicable")
-    }
-    result.assert_outcomes(
-        passed=count["pass"] + count["info"], xfailed=count["known deviation"], skipped=count["not applicable"]
-    )
+    count = {v: sum(r.verdict == v for r in report.results) for v in ("pass", "known deviation", "not applicable")}
+    result.assert_outcomes(passed=count["pass"], xfailed=count["known deviation"], skipped=count["not applicable"])
 
 
 @pytest.mark.skipif(KERAS_MAJOR < 3, reason="the mutants patch Keras 3")
@@ -186,11 +181,11 @@ def test_a_rule_that_fails_on_the_users_model_fails_its_test_case_with_the_rule_
     pytester.makeconftest("from mutants import MUTANTS\nMUTANTS['reset_only_half'][1]()\n")  # c is not zeroed
     pytester.makepyfile(
         textwrap.dedent(USERS_TESTS).replace(
-            'EXAMPLES["stacked-gru"]', 'EXAMPLES["bidirectional-lstm"], rules=["reset-zeroes"]'
+            'EXAMPLES["stacked-gru-lstm"]', 'EXAMPLES["bidirectional-lstm"], rules=["reset-zeroes"]'
         )
     )
     result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider", "-W", "ignore")
-    result.assert_outcomes(failed=1, skipped=1)  # Keras 3 models have no reset_states(): not applicable
+    result.assert_outcomes(failed=2, skipped=1)  # the layers' and the library's resets; Keras 3 models have none
     result.stdout.fnmatch_lines(
         [
             "*reset-zeroes?layer.reset_states()? (fail): layer.reset_states() returns every *",

@@ -64,6 +64,7 @@ def _report(tmp_path, name, verdict, keras="3.15.1"):
     path.write_text(
         json.dumps(
             {
+                "format": "statefulness-claims/2",
                 "environment": {
                     "python": "3.11",
                     "keras": keras,
@@ -73,14 +74,15 @@ def _report(tmp_path, name, verdict, keras="3.15.1"):
                 },
                 "claims": [
                     {
-                        "claim": "spec/test_03_x.py::test_a",
+                        "claim": "x/a",
+                        "test": "spec/test_03_x.py::test_a",
                         "verdict": verdict,
                         "observed": {"rows": 4},
                         "chapter": "Chapter 3.",
                         "doc": "A claim.",
                         **({"deviation": "Known deviation (why)."} if verdict == "known deviation" else {}),
                     },
-                    {"claim": "spec/test_03_x.py::test_b", "verdict": "pass", "observed": {}},
+                    {"claim": "x/b", "test": "spec/test_03_x.py::test_b", "verdict": "pass", "observed": {}},
                 ],
             }
         )
@@ -92,22 +94,64 @@ def test_matrix_tabulates_and_compare_shows_only_what_changed(tmp_path, capsys):
     old, new = _report(tmp_path, "old", "pass", "2.15.0"), _report(tmp_path, "new", "known deviation")
     assert cli.main(["matrix", str(old), str(new)]) == 0
     table = capsys.readouterr().out
-    assert "| 03_x::a | pass (rows=4) | deviation (rows=4) |" in table
-    assert "## Known deviations" in table and "   - `spec/test_03_x.py::test_a`: new" in table
-    assert cli.main(["matrix", "--select", "test_b", "--no-deviations", str(old), str(new)]) == 0
-    selected = capsys.readouterr().out
-    assert "03_x::b" in selected and "03_x::a" not in selected and "Known deviations" not in selected
+    assert "| x/a | pass (rows=4) | deviation (rows=4) |" in table
+    assert "## Known deviations" in table and "   - `x/a` (`spec/test_03_x.py::test_a`): new" in table
+    for selection in ("test_b", "x/b"):  # by its test or by its claim id
+        assert cli.main(["matrix", "--select", selection, "--no-deviations", str(old), str(new)]) == 0
+        selected = capsys.readouterr().out
+        assert "| x/b |" in selected and "| x/a |" not in selected and "Known deviations" not in selected
     assert cli.main(["matrix", "--select", "nothing", str(old)]) == 2
     assert "--select: no claim contains any of 'nothing'" in capsys.readouterr().err
     assert cli.main(["matrix", "--compare", str(old), str(new)]) == 0
     changes = capsys.readouterr().out
-    assert "03_x::a" in changes and "03_x::b" not in changes
+    assert "| x/a |" in changes and "| x/b |" not in changes
+
+
+def test_compare_lines_up_a_report_of_the_format_before_with_one_of_now_by_stable_id(tmp_path, capsys):
+    """A report of the format before (its claims named by their tests' node ids) and one of now line up by
+    the claims' stable ids (claim_ids_before.json): only the claim whose verdict changed is shown."""
+    before = {"python": "3.11", "keras": "3.13.2", "backend": "tensorflow", "env": "before"}
+    reset = "spec/test_05_reset.py::test_outputs_repeat_after_a_reset"
+    rows = "spec/test_04_state_within_a_batch.py::test_rows_of_a_batch_share_no_state"
+    old = tmp_path / "before.json"
+    old.write_text(
+        json.dumps(
+            {
+                "environment": before,
+                "claims": [
+                    {"claim": reset, "verdict": "pass", "observed": {}},
+                    {"claim": f"{rows}[stateful]", "verdict": "pass", "observed": {}},
+                ],
+            }
+        )
+    )
+    new = tmp_path / "after.json"
+    new.write_text(
+        json.dumps(
+            {
+                "format": "statefulness-claims/2",
+                "environment": before | {"keras": "3.15.1", "env": "after"},
+                "claims": [
+                    {"claim": "reset/outputs-repeat-after-a-reset", "test": reset, "verdict": "fail"},
+                    {
+                        "claim": "state-within-a-batch/rows-of-a-batch-share-no-state[stateful]",
+                        "test": f"{rows.replace('test_rows', 'test_the_rows')}[stateful]",  # renamed since
+                        "verdict": "pass",
+                    },
+                ],
+            }
+        )
+    )
+    assert cli.main(["matrix", "--compare", str(old), str(new)]) == 0
+    changes = capsys.readouterr().out
+    assert "| reset/outputs-repeat-after-a-reset | pass | **FAIL** |" in changes
+    assert "rows-of-a-batch" not in changes and "::" not in changes
 
 
 def test_spec_doc_renders_claims_by_chapter(tmp_path, capsys):
     assert cli.main(["spec-doc", str(_report(tmp_path, "r", "pass"))]) == 0
     out = capsys.readouterr().out
-    assert "## 03 x" in out and "**pass** `test_a`: A claim." in out and "observed rows: 4" in out
+    assert "## 03 x" in out and "**pass** `a`: A claim." in out and "observed rows: 4" in out
 
 
 def test_a_file_that_is_not_a_report_is_refused(tmp_path, capsys):
@@ -144,11 +188,16 @@ def test_run_prints_the_claims_table_and_writes_json_and_a_report(tmp_path, caps
 
 
 def test_the_matrix_picture_folds_each_tests_cases_into_one_verdict_per_environment():
+    from statefulness.claims_report import ClaimEntry, ClaimsReport
     from statefulness.matrix import verdict_grid
+    from statefulness.verdict import Verdict
 
     def report(env, verdicts):
-        claims = [{"claim": f"spec/test_05_x.py::test_{name}", "verdict": v} for name, v in verdicts.items()]
-        return {"environment": {"keras": "3.15.1", "backend": "tensorflow", "env": env}, "claims": claims, "path": env}
+        claims = [
+            ClaimEntry(claim=f"x/{name}", test=f"spec/test_05_x.py::test_{name}", verdict=Verdict(v))
+            for name, v in verdicts.items()
+        ]
+        return ClaimsReport({"keras": "3.15.1", "backend": "tensorflow", "env": env}, claims, path=env)
 
     rows, envs, grid = verdict_grid(
         [
@@ -156,7 +205,7 @@ def test_the_matrix_picture_folds_each_tests_cases_into_one_verdict_per_environm
             report("two", {"a[1]": "known deviation", "a[2]": "known deviation", "c[1]": "skipped"}),
         ]
     )
-    assert rows == ["05_x::a", "05_x::b", "05_x::c"]
+    assert rows == ["x/a", "x/b", "x/c"]
     assert envs == ["one · Keras 3.15.1", "two · Keras 3.15.1"]
     assert grid == [
         ["known deviation (some cases)", "known deviation"],

@@ -37,7 +37,7 @@ def test_the_readme_is_a_front_door_of_at_most_8_kb():
 
 
 def test_the_readmes_check_output_is_the_real_output_of_the_command(capsys):
-    """The README's example of ``statefulness check --example stacked-gru`` is what the command prints, on
+    """The README's example of ``statefulness check --example stacked-gru-lstm`` is what the command prints, on
     the Keras its header names (elsewhere the versions and figures differ: skipped)."""
     import re
 
@@ -48,7 +48,7 @@ def test_the_readmes_check_output_is_the_real_output_of_the_command(capsys):
     block = re.search(r"```text\n(statefulness check: .*?)\n```", (ROOT / "README.md").read_text(), re.S)
     assert block, "README.md has no example output of statefulness check"
     shown = block.group(1)
-    assert main(["check", "--example", "stacked-gru"]) == 0
+    assert main(["check", "--example", "stacked-gru-lstm"]) == 0
     printed = capsys.readouterr().out.rstrip("\n")
     if printed.splitlines()[0] != shown.splitlines()[0]:
         pytest.skip(f"the README shows another environment: {shown.splitlines()[0]!r}")

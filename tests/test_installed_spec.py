@@ -7,7 +7,6 @@ Slow (it builds the wheel and installs the backend into a new environment), so i
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -15,6 +14,8 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+
+from statefulness.claims_report import ClaimsReport
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,10 +84,11 @@ def test_the_installed_spec_runs_from_an_empty_directory_states_the_checkouts_cl
     assert "statefulness spec: Keras " in result.stdout
 
     (path,) = empty.glob("claims-keras*.json")
-    report = json.loads(path.read_text())
-    verdicts = {claim["claim"]: claim["verdict"] for claim in report["claims"]}
+    claims = ClaimsReport.load(path).claims
+    verdicts = {claim.test: claim.verdict for claim in claims}
     assert set(verdicts.values()) <= {"pass", "known deviation", "skipped"}
     assert "pass" in verdicts.values()
+    assert len({claim.claim for claim in claims}) == len(claims) and all("::" not in c.claim for c in claims)
 
     collected = subprocess.run(
         [

@@ -18,29 +18,26 @@ from statefulness.known_deviations import DEVIATIONS
 ROOT = Path(__file__).resolve().parent.parent
 
 
+_PRINT_CLAIM_IDS = """
+import sys, pytest
+from statefulness.pytest_plugin import claim_id
+
+class Print:
+    def pytest_collection_finish(self, session):
+        for item in session.items:
+            print("CLAIM", claim_id(item))
+
+sys.exit(pytest.main(["spec", "--collect-only", "-q", "-n", "0", "-p", "no:randomly"], plugins=[Print()]))
+"""
+
+
 @pytest.fixture(scope="module")
 def collected() -> list[str]:
-    """Every test id of the spec, as ``file::name[params]`` (the form the registry uses)."""
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "spec",
-            "--collect-only",
-            "-q",
-            "-n",
-            "0",
-            "-p",
-            "no:randomly",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    """Every claim id of the spec, with its parameters (the form the registry uses)."""
+    proc = subprocess.run([sys.executable, "-c", _PRINT_CLAIM_IDS], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    ids = [line.split("/", 1)[1] for line in proc.stdout.splitlines() if line.startswith("spec/")]
-    assert len(ids) > 100, f"collected only {len(ids)} spec tests:\n{proc.stdout[-2000:]}"
+    ids = [line.removeprefix("CLAIM ") for line in proc.stdout.splitlines() if line.startswith("CLAIM ")]
+    assert len(ids) > 100, f"collected only {len(ids)} spec claims:\n{proc.stdout[-2000:]}"
     return ids
 
 
@@ -55,13 +52,46 @@ def test_known_deviation_ids_are_unique():
     assert len(ids) == len(set(ids)), ids
 
 
-def test_the_registrys_shape_ids_are_the_specs():
-    """The registry is plain data and does not import the spec: its list of shape ids is held equal here."""
-    from spec import shapes
-    from statefulness.known_deviations import ALL_SHAPES, LSTM_CELL_FIRST_SHAPES, TORCH_GRU_SHAPES, TORCH_LSTM_SHAPES
+def test_every_predicate_of_the_registry_tells_kinds_of_the_catalogue_apart():
+    """A deviation's ``when`` is a ``Predicate`` decided on the model (``check.PREDICATES``, one
+    implementation each): each holds for some kind of the catalogue and not for every one."""
+    from statefulness import kinds
+    from statefulness.check import holds
+    from statefulness.known_deviations import PREDICATES
 
-    assert ALL_SHAPES == tuple(shape.id for shape in shapes.SHAPES)
-    assert set(TORCH_LSTM_SHAPES) | set(TORCH_GRU_SHAPES) | set(LSTM_CELL_FIRST_SHAPES) <= set(ALL_SHAPES)
+    for predicate in PREDICATES:
+        verdicts = {kind.id: holds(predicate, kind.build(kind.batch)) for kind in kinds.KINDS}
+        assert any(verdicts.values()) and not all(verdicts.values()), (predicate, verdicts)
+
+
+def test_a_deviation_naming_a_rule_that_does_not_exist_or_a_when_that_is_no_predicate_is_refused():
+    from statefulness.known_deviations import Deviation
+
+    with pytest.raises(ValueError, match=r"rules: unknown rule ids \['carries-state\[fitt\]'\]"):
+        Deviation(id="x", keras=">=3", diagnosis="", rules=("carries-state[fitt]",))
+    with pytest.raises(TypeError, match="when: expected a Predicate, got 'nested_state'"):
+        Deviation(id="x", keras=">=3", diagnosis="", rules=("rows-independent",), when="nested_state")
+
+
+@pytest.mark.parametrize(
+    "raises, error, explained",
+    [
+        ("AssertionError", AssertionError("x"), True),
+        ("_pytest.outcomes.Failed", AssertionError("x"), True),  # a claim that did not raise, as a rule sees it
+        ("RuntimeError", AssertionError("x"), False),
+        ("RuntimeError", RuntimeError("x"), True),
+        (
+            "tensorflow.python.framework.errors_impl.InvalidArgumentError",
+            "tensorflow.errors.InvalidArgumentError",
+            True,
+        ),
+        ("AttributeError", ValueError("x"), False),
+    ],
+)
+def test_a_deviation_explains_only_the_exception_it_names(raises, error, explained):
+    from statefulness.known_deviations import Deviation
+
+    assert Deviation(id="x", keras=">=3", diagnosis="", raises=raises).explains(error) is explained
 
 
 def test_every_known_deviation_has_its_workaround_or_the_reason_for_none_in_migrating_md():
@@ -84,11 +114,12 @@ def test_every_rule_a_known_deviation_names_is_a_rule_of_the_check():
     assert not {d: rules for d, rules in stale.items() if rules}, stale
 
 
-def test_no_known_deviation_of_this_keras_names_a_rule_that_cannot_apply_to_any_model_here():
-    """Such a rule is reported not applicable (``check.NOT_APPLICABLE_HERE``: on Keras 3 models have no
-    ``reset_states()``), so a deviation that names it would never show in the check."""
-    from statefulness._keras import BACKEND, KERAS_VERSION
-    from statefulness.check import NOT_APPLICABLE_HERE
+def test_a_rule_that_cannot_apply_to_any_model_here_is_reported_so_even_where_a_deviation_names_it():
+    """``check.NOT_APPLICABLE_HERE`` (on Keras 3 models have no ``reset_states()``): the check reports the
+    rule not applicable, not the deviation that the spec's breadth claim meets by running it anyway."""
+    from statefulness import kinds
+    from statefulness.check import NOT_APPLICABLE_HERE, check_model
 
-    named = {d.id: set(d.rules) & set(NOT_APPLICABLE_HERE) for d in DEVIATIONS if d.covers(KERAS_VERSION, BACKEND)}
-    assert not {d: rules for d, rules in named.items() if rules}, named
+    for rule in NOT_APPLICABLE_HERE:
+        result = check_model(kinds.BY_NAME["lstm"].example(), rules=[rule])[rule]
+        assert result.verdict == "not applicable" and result.deviation is None, result

@@ -1,8 +1,9 @@
 """The spec's own machinery, tested the way pytest tests its skipping (with ``pytester``): a known
 deviation that shows is reported as one and keeps the run green; one that no longer shows (fixed
 upstream) turns the run red; a claim that fails otherwise than diagnosed fails; and the claims report
-gives each its verdict. The spec's real ``conftest.py`` hook and claims-report plugin run on a small
-spec of four claims, with a registry made for it. And the mutants' plugin: a mutant whose patch target
+gives each its verdict, by the claim's stable id. The spec's real ``conftest.py`` hook and claims-report
+plugin run on a small spec of four claims, with a registry made for it; a spec test without its claim's
+id stops the run at collection. And the mutants' plugin: a mutant whose patch target
 the installed Keras lacks stops the run as an error, which ``python -m mutants`` reports as one (never
 as a mutant that survived)."""
 
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from statefulness._keras import KERAS_MAJOR
+from statefulness.claims_report import ClaimsReport
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,36 +28,43 @@ from statefulness.known_deviations import Covers, Deviation
 pytest_plugins = ["statefulness.pytest_plugin"]
 
 
-def here(test, raises="AssertionError"):
-    return Deviation(id=test, keras=f"=={KERAS_VERSION}", backends=(BACKEND,), diagnosis=f"diagnosed: {test}",
-                     tests=(Covers(f"test_claims.py::{test}"),), raises=raises)
+def here(claim, raises="AssertionError"):
+    return Deviation(id=claim, keras=f"=={KERAS_VERSION}", backends=(BACKEND,), diagnosis=f"diagnosed: {claim}",
+                     tests=(Covers(claim),), raises=raises)
 
 
-known_deviations.DEVIATIONS[:] = [
-    here("test_a_claim_this_keras_breaks"),
-    here("test_a_claim_fixed_upstream"),
-    here("test_a_claim_broken_otherwise_than_diagnosed"),
-    Deviation(id="elsewhere", keras="<0.1", diagnosis="another version",
-              tests=(Covers("test_claims.py::test_a_claim_that_holds"),)),
+known_deviations.DEVIATIONS[:] = [  # keyed by the claims' stable ids
+    here("claims/this-keras-breaks"),
+    here("claims/fixed-upstream"),
+    here("claims/broken-otherwise"),
+    Deviation(id="elsewhere", keras="<0.1", diagnosis="another version", tests=(Covers("claims/holds"),)),
 ]
 
 from spec.conftest import pytest_collection_modifyitems  # noqa: E402  the spec's own hook
 """
 
 CLAIMS = """
+import pytest
+
+
+@pytest.mark.claim("claims/holds")
 def test_a_claim_that_holds():
     assert 1 + 1 == 2
 
 
+@pytest.mark.claim("claims/this-keras-breaks")
 def test_a_claim_this_keras_breaks():
     assert 1 + 1 == 3, "as diagnosed"
 
 
+@pytest.mark.claim("claims/fixed-upstream")
 def test_a_claim_fixed_upstream():
     assert 1 + 1 == 2
 
 
-def test_a_claim_broken_otherwise_than_diagnosed():
+@pytest.mark.claim("claims/broken-otherwise")
+@pytest.mark.parametrize("case", [1])
+def test_a_claim_broken_otherwise_than_diagnosed(case):
     raise KeyError("not the diagnosed failure")
 """
 
@@ -73,20 +82,67 @@ def test_known_deviations_and_the_claims_report_give_each_claim_its_verdict(pyte
     result.assert_outcomes(passed=1, xfailed=1, failed=2)
     result.stdout.fnmatch_lines(
         [
-            "*[[]XPASS(strict)[]] Known deviation*diagnosed: test_a_claim_fixed_upstream",
+            "*[[]XPASS(strict)[]] Known deviation*diagnosed: claims/fixed-upstream",
             "E*KeyError: 'not the diagnosed failure'",
             "XFAIL*test_a_claim_this_keras_breaks - Known deviation*diagnosed: *",
         ]
     )
     assert result.ret == 1  # a fix upstream turns the run red until the registry says so
 
-    verdicts = {c["claim"].rpartition("::")[2]: c["verdict"] for c in json.loads(report.read_text())["claims"]}
-    assert verdicts == {
-        "test_a_claim_that_holds": "pass",  # its deviation is for another version: it does not apply
-        "test_a_claim_this_keras_breaks": "known deviation",
-        "test_a_claim_fixed_upstream": "fail",
-        "test_a_claim_broken_otherwise_than_diagnosed": "fail",
+    assert json.loads(report.read_text())["format"] == "statefulness-claims/2"
+    claims = ClaimsReport.load(report).claims
+    assert {c.claim: c.verdict for c in claims} == {
+        "claims/holds": "pass",  # its deviation is for another version: it does not apply
+        "claims/this-keras-breaks": "known deviation",
+        "claims/fixed-upstream": "fail",
+        "claims/broken-otherwise[1]": "fail",
     }
+    assert {c.claim: c.test for c in claims}["claims/broken-otherwise[1]"] == (
+        "spec/test_claims.py::test_a_claim_broken_otherwise_than_diagnosed[1]"
+    )
+    assert {c.claim: c.deviation_id for c in claims}["claims/this-keras-breaks"] == "claims/this-keras-breaks"
+
+
+UNNAMED = """
+import pytest
+
+
+def test_a_claim_without_its_id():
+    pass
+
+
+@pytest.mark.claim("claims/one")
+def test_one_claim():
+    pass
+
+
+@pytest.mark.claim("claims/one")
+def test_the_same_claim_again():
+    pass
+"""
+
+
+def test_a_spec_test_without_a_claim_id_or_with_another_tests_stops_the_run_at_collection(pytester, monkeypatch):
+    """A spec test without ``@pytest.mark.claim(...)``, and a second test of one claim id, are a usage
+    error at collection that names each of them: no test runs, no report is written."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makeconftest(textwrap.dedent(CONFTEST))
+    (pytester.mkdir("spec") / "test_claims.py").write_text(textwrap.dedent(UNNAMED))
+    report = pytester.path / "claims.json"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:randomly", "-p", "no:cacheprovider", "--claims-report", str(report)
+    )
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: spec/test_claims.py::test_a_claim_without_its_id: a spec test names the claim it states, "
+            '@pytest.mark.claim("<chapter>/<claim>")*',
+            "spec/test_claims.py::test_the_same_claim_again: claim 'claims/one' is the claim of "
+            "spec/test_claims.py::test_one_claim already",
+        ]
+    )
+    assert not report.exists()
 
 
 MISSING_TARGET = """

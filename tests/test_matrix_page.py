@@ -16,18 +16,28 @@ from statefulness.known_deviations import DEVIATIONS
 ROOT = Path(__file__).resolve().parents[1]
 RESET = next(d for d in DEVIATIONS if d.id == "model.reset_states() removed")
 """The known deviation of the synthetic reports: a real entry of the registry, with an upstream thread."""
-ROWS = "spec/test_04_state_within_a_batch.py::test_rows_of_a_batch_share_no_state"
-TUTORIAL_RESET = "spec/test_05_reset.py::test_the_tutorials_model_reset_states_resets_every_stateful_layer"
-EVERY_RESET = "spec/test_05_reset.py::test_every_reset_returns_every_state_of_every_shape_to_zeros"
-REFUSED = "spec/test_07_batch_size.py::test_a_stateful_layer_refuses_a_batch_of_another_size"
-MISSING = "spec/test_07_batch_size.py::test_a_missing_batch_size_is_refused"
+ROWS = "state-within-a-batch/rows-of-a-batch-share-no-state"
+TUTORIAL_RESET = "reset/tutorial-model-reset-states-resets-every-layer"
+EVERY_RESET = "reset/every-reset-zeros-every-shape"
+REFUSED = "batch-size/stateful-layer-refuses-a-batch-of-another-size"
+MISSING = "batch-size/a-missing-batch-size-is-refused"
+"""The claims of the synthetic reports, by their stable ids; their tests:"""
+TESTS = {
+    ROWS: "spec/test_04_state_within_a_batch.py::test_rows_of_a_batch_share_no_state",
+    TUTORIAL_RESET: "spec/test_05_reset.py::test_the_tutorials_model_reset_states_resets_every_stateful_layer",
+    EVERY_RESET: "spec/test_05_reset.py::test_every_reset_returns_every_state_of_every_shape_to_zeros",
+    REFUSED: "spec/test_07_batch_size.py::test_a_stateful_layer_refuses_a_batch_of_another_size",
+    MISSING: "spec/test_07_batch_size.py::test_a_missing_batch_size_is_refused",
+}
 DOCS = {ROWS: "Rows of a batch share no state.", TUTORIAL_RESET: "The tutorial's model.reset_states() resets."}
 
 
 def _claim(claim: str, verdict: str, **extra) -> dict:
-    test = claim.partition("[")[0]
-    entry = {"claim": claim, "verdict": verdict, "observed": {"max_abs_difference": 1.25e-7, "rows": 2}}
-    entry.update(chapter=f"Chapter of {Path(test.split('::')[0]).stem}.", doc=DOCS.get(test, ""), duration_s=0.5)
+    spec_claim, bracket, params = claim.partition("[")
+    test = TESTS[spec_claim]
+    entry = {"claim": claim, "test": test + bracket + params, "verdict": verdict}
+    entry["observed"] = {"max_abs_difference": 1.25e-7, "rows": 2}
+    entry.update(chapter=f"Chapter of {Path(test.split('::')[0]).stem}.", doc=DOCS.get(spec_claim, ""), duration_s=0.5)
     return entry | extra
 
 
@@ -60,7 +70,8 @@ def reports(folder: Path) -> list[Path]:
         environment = {"python": "3.11.7", "keras": keras, "backend": "tensorflow", "env": name}
         environment["tensorflow"] = "2.21.0" if keras.startswith("3") else keras
         path = folder / f"claims-{name}.json"
-        path.write_text(json.dumps({"environment": environment, "created": "2026-12-01T08:00:00Z", "claims": claims}))
+        report = {"format": "statefulness-claims/2", "environment": environment, "created": "2026-12-01T08:00:00Z"}
+        path.write_text(json.dumps(report | {"claims": claims}))
         paths.append(path)
     return paths
 
@@ -86,6 +97,9 @@ def test_the_page_holds_every_claim_folded_by_every_environment_with_its_deviati
     assert sorted(p.name for p in page_path.parent.iterdir()) == ["index.html"]  # no temporary file left
     data = _data(page)
     assert [c["id"] for c in data["claims"]] == [ROWS, EVERY_RESET, TUTORIAL_RESET, MISSING, REFUSED]
+    assert [c["test"] for c in data["claims"]] == [TESTS[c["id"]] for c in data["claims"]]
+    assert [c["chapter"] for c in data["claims"]][:3] == ["04 state within a batch", "05 reset", "05 reset"]
+    assert data["claims"][0]["name"] == "rows of a batch share no state"
     assert [[cell["verdict"] for cell in c["cells"]] for c in data["claims"]] == [
         ["pass", "pass"],
         ["known deviation (some cases)", "pass"],

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from statefulness import _keras
+from statefulness.claims_report import ClaimsReport
 from statefulness.cli import main
 
 SELECTION = "test_each_numpy_yardstick or test_the_tutorials_batch_input_shape"
@@ -39,7 +40,8 @@ def test_spec_is_refused_with_one_line_where_the_package_has_no_spec(monkeypatch
 def test_spec_runs_from_another_directory_and_writes_the_claims_report_under_the_keras_version(tmp_path):
     """From a directory outside the checkout, ``statefulness spec -k ...`` runs the selected claims with the
     spec's header and its known deviations, and writes claims-keras<version>-<backend>.json there, keyed by
-    claim id (``spec/<file>::<test>``, as in the checkout)."""
+    the claims' stable ids (``<chapter>/<claim>``), each with its test (``spec/<file>::<test>``, as in the
+    checkout)."""
     env = {k: v for k, v in os.environ.items() if k != "STATEFULNESS_CLAIMS_REPORT"}
     result = subprocess.run(
         [sys.executable, "-m", "statefulness", "spec", "-k", SELECTION, "-p", "no:randomly", "-n", "0"],
@@ -51,9 +53,15 @@ def test_spec_runs_from_another_directory_and_writes_the_claims_report_under_the
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert f"statefulness spec: Keras {_keras.KERAS_VERSION}" in result.stdout
     path = tmp_path / f"claims-keras{_keras.KERAS_VERSION}-{_keras.BACKEND}.json"
-    verdicts = {c["claim"].partition("[")[0]: c["verdict"] for c in json.loads(path.read_text())["claims"]}
+    assert json.loads(path.read_text())["format"] == "statefulness-claims/2"
+    claims = ClaimsReport.load(path).claims
+    verdicts = {c.test.partition("[")[0]: c.verdict for c in claims}
     batch_input_shape = "spec/test_07_batch_size.py::test_the_tutorials_batch_input_shape_declares_the_batch_size"
     assert verdicts[batch_input_shape] == ("known deviation" if _keras.KERAS_MAJOR >= 3 else "pass")
     yardstick = "spec/test_02_lstm_recurrence.py::test_each_numpy_yardstick_computes_the_values_worked_out_by_hand"
     assert verdicts[yardstick] == "pass"
+    assert {c.spec_claim for c in claims} == {
+        "batch-size/tutorials-batch-input-shape-declares-it",
+        "lstm-recurrence/numpy-yardsticks-give-the-values-worked-by-hand",
+    }
     assert not list(Path(tmp_path).glob("*.partial"))

@@ -6,26 +6,26 @@ import numpy as np
 import pytest
 
 import statefulness as sf
-from spec import shapes
+from statefulness import kinds
 
-TWINNABLE = [shape for shape in shapes.SHAPES if shape.id != "LSTM in a custom Layer"]
+TWINNABLE = [shape for shape in kinds.BREADTH if shape.id != "LSTM in a custom Layer"]
 
 
 @pytest.mark.parametrize("shape", TWINNABLE, ids=str)
 def test_the_twin_is_stateless_takes_any_batch_size_and_has_the_same_weights(shape):
-    model = shape.build(shapes.BATCH)
+    model = shape.build(kinds.BATCH)
     shape.set_weights(model, 1)
     copy = sf.twin(model)
     assert sf.stateful_layers(copy) == []
     assert copy.inputs[0].shape[0] is None
     assert all(np.array_equal(a, b) for a, b in zip(copy.get_weights(), model.get_weights(), strict=True))
-    (x,) = shape.chunks(1, [shapes.STEPS], batch=5)  # a batch size the stateful model refuses
-    assert np.asarray(copy.predict_on_batch(x)).shape[:2] == (5, shapes.STEPS)
+    (x,) = shape.chunks(1, [kinds.STEPS], batch=5)  # a batch size the stateful model refuses
+    assert np.asarray(copy.predict_on_batch(x)).shape[:2] == (5, kinds.STEPS)
 
 
 def test_the_twin_leaves_the_model_as_it_was():
-    shape = shapes.BY_ID["stacked GRU > LSTM"]
-    model = shape.build(shapes.BATCH)
+    shape = kinds.BY_ID["stacked GRU > LSTM"]
+    model = shape.build(kinds.BATCH)
     before = [w.copy() for w in model.get_weights()]
     sf.twin(model)
     assert len(sf.stateful_layers(model)) == 2
@@ -33,9 +33,9 @@ def test_the_twin_leaves_the_model_as_it_was():
 
 
 def test_a_layer_that_hard_codes_stateful_gets_an_error_naming_it():
-    model = shapes.BY_ID["LSTM in a custom Layer"].build(shapes.BATCH)
+    model = kinds.BY_ID["LSTM in a custom Layer"].build(kinds.BATCH)
     with pytest.raises(ValueError, match=r"no stateless twin .*'encoder' \(Encoder\) holds stateful 'lstm"):
-        sf.twin(model, custom_objects=shapes.CUSTOM_OBJECTS)
+        sf.twin(model, custom_objects=kinds.CUSTOM_OBJECTS)
 
 
 def test_twin_of_something_that_is_not_a_model_names_the_argument():

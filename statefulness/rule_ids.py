@@ -1,0 +1,36 @@
+"""The ids of the state rules of ``statefulness.check_model``, as plain data (no Keras): the checker
+implements one rule per id (``statefulness/check.py`` refuses to import otherwise), and the registry of
+known deviations (``known_deviations.py``) names rules only from here, so a typo fails at import."""
+
+from __future__ import annotations
+
+DRIVERS = ("direct call", "predict_on_batch", "predict", "evaluate", "fit")
+"""The ways users drive a model: a direct call, and Keras's four loops."""
+RESETS = ("layer.reset_states()", "model.reset_states()", "statefulness.reset_states()")
+OTHER_SIZES = ("fewer rows", "more rows")
+FORMATS = (".keras", ".h5")
+"""Keras's own format, and the legacy HDF5 of the tutorial's era, which every version still writes."""
+
+RULE_IDS: tuple[str, ...] = (
+    *(f"carries-state[{driver}]" for driver in DRIVERS),
+    "chunks-equal-whole",
+    "rows-independent",
+    *(f"reset-zeroes[{how}]" for how in RESETS),
+    *(f"refuses-other-batch-size[{other}]" for other in OTHER_SIZES),
+    *(f"saved-and-loaded[{fmt}]" for fmt in FORMATS),
+)
+
+
+def family(rule_id: str) -> str:
+    """``carries-state`` of ``carries-state[fit]``."""
+    return rule_id.partition("[")[0]
+
+
+def param(rule_id: str) -> str:
+    """``fit`` of ``carries-state[fit]`` ('' for a rule without one)."""
+    return rule_id.partition("[")[2].removesuffix("]")
+
+
+def family_ids(name: str) -> list[str]:
+    """The rule ids of family ``name``, in their order."""
+    return [rule for rule in RULE_IDS if family(rule) == name]
