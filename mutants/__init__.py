@@ -302,3 +302,40 @@ def gru_no_batch_size_check():
 @mutant("a stateful GRU fed a batch of another size runs it from zeros, as if stateless (LSTMs refuse)")
 def gru_batch_size_not_checked():
     _run_other_sizes_stateless(only=_is_gru)
+
+
+# Breakages of a copy at another batch size (chapter 17).
+
+
+@mutant("a stateful layer's first call starts from zeros, whatever state was assigned to it before")
+def first_call_drops_assigned_state():
+    from keras.src import ops, tree
+    from keras.src.layers.rnn.rnn import RNN
+
+    original = RNN.call
+    called: set[int] = set()
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if self.stateful and id(self) not in called:
+            called.add(id(self))
+            for state in tree.flatten(self.states):
+                state.assign(ops.zeros_like(state.value))
+        return original(self, sequences, initial_state=initial_state, mask=mask, training=training)
+
+    RNN.call = call
+
+
+@mutant("a stateful layer is built holding a small non-zero state, not zeros")
+def stateful_built_nonzero():
+    from keras.src import ops, tree
+    from keras.src.layers.rnn.rnn import RNN
+
+    original = RNN.build
+
+    def build(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        if self.stateful and self.states is not None:
+            for state in tree.flatten(self.states):
+                state.assign(0.05 * ops.ones_like(state.value))
+
+    RNN.build = build

@@ -32,6 +32,7 @@ _WHERE = {
     "warm_up": "model",
     "train": "training",
     "twin": "stateless_twin",
+    "rebatch": "stateless_twin",
     "check_model": "check",
     "stateful_layout": "layout",
     "split_sequences": "layout",

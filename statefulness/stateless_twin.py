@@ -1,17 +1,27 @@
-"""The stateless twin of a stateful model: the yardstick for models that no NumPy recurrence describes.
+"""Copies of a stateful model made from its config: the stateless twin, and the stateful copy at
+another batch size (``rebatch``).
+
+The stateless twin is the yardstick for models that no NumPy recurrence describes.
 
 A stateful model fed its sequences in consecutive chunks should compute what the same weights compute
 on the whole sequences at once, without state. ``twin(model)`` builds that second model from the first
 one's config: every ``stateful`` turned off, every batch dimension freed, the same weights. It uses only
 ``get_config``, ``from_config``, ``get_weights`` and ``set_weights``, so it works for whatever a config
 describes: stacked, nested and wrapped recurrent layers, Keras 2 and Keras 3 configs alike.
+
+``rebatch(model, B, rows)`` answers the most repeated stateful question ("I trained with batch 32; how do I
+predict one sample at a time?"): the same config with every batch dimension set to B, the same weights,
+and, where ``rows`` are given, the current state of those rows of ``model``, so that their streams go on
+exactly where they were.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from ._keras import keras
+from ._keras import keras, layer_states, state_variables
+from ._validate import check_int
 from .model import stateful_layers
 
 _BATCH_SHAPE_KEYS = ("batch_shape", "batch_input_shape", "build_input_shape")
@@ -42,43 +52,87 @@ def twin(model, custom_objects: dict[str, Any] | None = None, *, free_time: bool
             + "; ".join(hard_coded)
             + " (its config has no `stateful` argument that turns it off)"
         )
-    copy = type(model).from_config(_stateless(config, free_time), custom_objects=custom_objects)
+    copy = type(model).from_config(_rewrite(config, None, free_time, stateful=False), custom_objects=custom_objects)
     copy.set_weights(model.get_weights())
     return copy
 
 
-def _stateless(node, free_time: bool = False):
-    """``node`` (a config, or a part of one) with ``stateful`` off and batch (and time) dimensions freed."""
+def rebatch(model, batch_size: int, rows: Sequence[int] | None = None, custom_objects: dict[str, Any] | None = None):
+    """A stateful copy of ``model`` with the same weights, built for batches of ``batch_size``: the same
+    config with every batch dimension set to it. It starts from zero state, or, with ``rows`` (one row of
+    ``model``'s batch per row of the copy, in order), from the current state of those rows: row k of the
+    copy goes on where row ``rows[k]`` of ``model`` is. ``model`` is left as it was.
+
+    Raises ``ValueError`` (``TypeError`` for a wrong type) naming the argument: ``model`` without a
+    stateful layer or a config to copy, ``batch_size`` below 1, ``rows`` not ``batch_size`` rows of
+    ``model``'s batch.
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model: expected a keras.Model, got {type(model).__name__}")
+    layers = stateful_layers(model)
+    if not layers:
+        raise ValueError(f"model: expected a model with a stateful recurrent layer; {model.name!r} has none")
+    batch_size = check_int("batch_size", batch_size, low=1)
+    chosen = None if rows is None else _rows(rows, batch_size, int(model.inputs[0].shape[0]))
+    try:
+        config = model.get_config()
+    except NotImplementedError as error:
+        raise ValueError(f"model: {model.name!r} ({type(model).__name__}) has no config to copy: {error}") from None
+    copy = type(model).from_config(_rewrite(config, batch_size, False), custom_objects=custom_objects)
+    copy.set_weights(model.get_weights())
+    if chosen is not None:
+        for old, new in zip(layers, stateful_layers(copy), strict=True):
+            for variable, state in zip(state_variables(new), layer_states(old), strict=True):
+                variable.assign(state[chosen])
+    return copy
+
+
+def _rows(rows, batch_size: int, batch: int) -> list[int]:
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence):
+        raise TypeError(f"rows: expected a sequence of row indices of the model's batch, got {rows!r}")
+    chosen = [check_int(f"rows[{k}]", row) for k, row in enumerate(rows)]
+    if len(chosen) != batch_size:
+        raise ValueError(f"rows: expected {batch_size} rows (one per row of the copy), got {len(chosen)}")
+    outside = [row for row in chosen if not 0 <= row < batch]
+    if outside:
+        raise ValueError(f"rows: the model's batch has rows 0 to {batch - 1}; got {outside}")
+    return chosen
+
+
+def _rewrite(node, batch: int | None, free_time: bool, stateful: bool | None = None):
+    """``node`` (a config, or a part of one) with every batch dimension set to ``batch`` (None: freed), the
+    time dimension freed too with ``free_time``, and ``stateful`` set where it is given."""
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
-            if key == "stateful":
-                value = False
+            if key == "stateful" and stateful is not None:
+                value = stateful
             elif key in _BATCH_SHAPE_KEYS:  # the model's input: its second dimension is time
-                value = _free(value, time=2 if free_time else None)
+                value = _batched(value, batch, time=2 if free_time else None)
             elif key == "build_config" and isinstance(value, dict):  # Keras 3: the shapes a layer was built for
-                value = {name: _free(shape, time=3 if free_time else None) for name, shape in value.items()}
+                value = {name: _batched(shape, batch, time=3 if free_time else None) for name, shape in value.items()}
             else:
-                value = _stateless(value, free_time)
+                value = _rewrite(value, batch, free_time, stateful)
             out[key] = value
         if out.get("class_name") == "__keras_tensor__":  # Keras 3: a symbolic tensor's shape in a node
-            out["config"] = dict(out["config"], shape=_free(out["config"]["shape"], time=3 if free_time else None))
+            shape = _batched(out["config"]["shape"], batch, time=3 if free_time else None)
+            out["config"] = dict(out["config"], shape=shape)
         return out
     if isinstance(node, (list, tuple)):
-        return type(node)(_stateless(value, free_time) for value in node)
+        return type(node)(_rewrite(value, batch, free_time, stateful) for value in node)
     return node
 
 
-def _free(shape, time: int | None = None):
-    """A shape (or a list or dict of shapes) with its batch dimension set to None, and its second (time)
-    dimension too if ``time`` is given and the shape has at least that rank."""
+def _batched(shape, batch: int | None, time: int | None = None):
+    """A shape (or a list or dict of shapes) with its batch dimension set to ``batch``, and its second (time)
+    dimension set to None if ``time`` is given and the shape has at least that rank."""
     if isinstance(shape, (list, tuple)) and shape and all(isinstance(s, (int, type(None))) for s in shape):
         free = 2 if time is not None and len(shape) >= time else 1
-        return [None] * free + list(shape[free:])
+        return [batch] + [None] * (free - 1) + list(shape[free:])
     if isinstance(shape, (list, tuple)):
-        return [_free(s, time) for s in shape]
+        return [_batched(s, batch, time) for s in shape]
     if isinstance(shape, dict):
-        return {key: _free(s, time) for key, s in shape.items()}
+        return {key: _batched(s, batch, time) for key, s in shape.items()}
     return shape
 
 

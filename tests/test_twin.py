@@ -1,4 +1,5 @@
-"""``statefulness.twin``: the stateless, same-weights copy of a stateful model, and its errors."""
+"""``statefulness.twin`` and ``statefulness.rebatch``, the same-weights copies of a stateful model (stateless;
+at another batch size), and their errors."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 
 import statefulness as sf
 from statefulness import kinds
+from statefulness._keras import keras
 
 TWINNABLE = [shape for shape in kinds.BREADTH if shape.id != "LSTM in a custom Layer"]
 
@@ -41,3 +43,26 @@ def test_a_layer_that_hard_codes_stateful_gets_an_error_naming_it():
 def test_twin_of_something_that_is_not_a_model_names_the_argument():
     with pytest.raises(TypeError, match="model: expected a keras.Model, got str"):
         sf.twin("model.keras")
+
+
+@pytest.mark.parametrize(
+    "args, error, message",
+    [
+        ((0,), ValueError, "batch_size: expected an integer >= 1, got 0"),
+        ((1.5,), TypeError, "batch_size: expected an integer, got 1.5"),
+        ((1, [3]), ValueError, r"rows: the model's batch has rows 0 to 2; got \[3\]"),
+        ((2, [0]), ValueError, "rows: expected 2 rows \\(one per row of the copy\\), got 1"),
+        ((1, "0"), TypeError, "rows: expected a sequence of row indices"),
+    ],
+)
+def test_rebatch_refuses_bad_input_naming_the_argument(args, error, message):
+    model = kinds.BY_NAME["lstm"].example()
+    with pytest.raises(error, match=message):
+        sf.rebatch(model, *args)
+
+
+def test_rebatch_refuses_a_model_without_a_stateful_layer():
+    inputs = keras.Input(shape=(None, 2), batch_size=3)
+    model = keras.Model(inputs, keras.layers.LSTM(2)(inputs))
+    with pytest.raises(ValueError, match="model: expected a model with a stateful recurrent layer"):
+        sf.rebatch(model, 1)
