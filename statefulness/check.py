@@ -402,6 +402,9 @@ if set(PREDICATES) != set(DECLARED_PREDICATES):
 _COPIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 """Each model's copy for ``evaluate`` and ``fit``, kept while the model lives: rules run again on one model
 (the spec's breadth claims, one per drawn example) reuse its compiled functions."""
+_TWINS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Each model's yardstick for whole sequences (its stateless twin, or ``_ITSELF``), kept likewise."""
+_ITSELF = object()
 
 
 class _Subject:
@@ -530,15 +533,21 @@ class _Subject:
         """What computes the model's output on whole sequences from zero state: the stateless twin with
         free time steps, else (no twin can be made and the time steps are free) the model itself."""
         if self._whole is None:
-            try:
-                self._whole = twin(self.model, self.custom_objects, free_time=True)
-            except Exception as error:  # noqa: BLE001
-                if not self.time_free:
-                    raise _NotApplicable(
-                        f"no stateless twin could be made ({_short(error)}) and the model's "
-                        "input has a fixed number of time steps"
-                    ) from None
-                self._whole = self.model
+            made = _TWINS.get(self.model)
+            if made is None:
+                try:
+                    made = twin(self.model, self.custom_objects, free_time=True)
+                except Exception as error:  # noqa: BLE001
+                    if not self.time_free:
+                        raise _NotApplicable(
+                            f"no stateless twin could be made ({_short(error)}) and the model's "
+                            "input has a fixed number of time steps"
+                        ) from None
+                    made = _ITSELF
+                _TWINS[self.model] = made
+            elif made is not _ITSELF:
+                made.set_weights(self.model.get_weights())
+            self._whole = self.model if made is _ITSELF else made
         return self._whole
 
     def run_whole(self, x: np.ndarray) -> np.ndarray:
