@@ -339,3 +339,18 @@ def stateful_built_nonzero():
                 state.assign(0.05 * ops.ones_like(state.value))
 
     RNN.build = build
+
+
+@mutant("a layer called with return_state=True returns the state it started from, not the one it ends in")
+def returned_state_is_the_initial_one():
+    from keras.src.layers.rnn.rnn import RNN
+
+    original = RNN.call
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        out = original(self, sequences, initial_state=initial_state, mask=mask, training=training)
+        if not self.return_state or initial_state is None:
+            return out
+        return [out[0], *initial_state] if isinstance(out, (list, tuple)) else out
+
+    RNN.call = call

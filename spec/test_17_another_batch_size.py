@@ -6,7 +6,12 @@ how do I predict one sample at a time?" is the most repeated stateful question (
 Its state is not a weight, so the copy starts from zero state, unless the current state of the rows it
 continues is copied too: ``statefulness.rebatch(model, B, rows)`` does both with plain Keras calls
 (``get_config``, ``from_config``, ``set_weights``, ``Variable.assign``). The claims hold it, and the
-recipes users apply by hand, against the model itself fed on."""
+recipes users apply by hand, against the model itself fed on.
+
+Where the runtime holds no state (a server answering many streams, an exported graph), the state goes
+in and out with each request instead: ``statefulness.step_model(model)`` is the stateless twin with its
+state as explicit inputs and outputs, ``[x, *states] -> [y, *new_states]`` (each stateful layer called with
+``initial_state`` and ``return_state=True``), at any batch size."""
 
 from __future__ import annotations
 
@@ -139,3 +144,74 @@ def test_the_recipe_clone_model_with_an_input_of_batch_one_gives_a_stateful_mode
     assert clone.inputs[0].shape[0] == 1
     assert [layer.stateful for layer in statefulness.stateful_layers(clone)] == [True]
     np.testing.assert_allclose(to_numpy(clone(x)), reference.lstm(x, *weights)[0], **TOLERANCE)
+
+
+STEPPABLE = [kind for kind in kinds.BREADTH if kind.id != "LSTM in a custom Layer"]
+"""Every kind but the one whose layer hard-codes ``stateful=True`` (no stateless copy of it exists)."""
+
+
+@pytest.mark.claim("another-batch-size/every-kind-step-model-computes-the-stateful-model")
+@pytest.mark.wide
+@pytest.mark.parametrize("kind", STEPPABLE, ids=str)
+def test_in_every_kind_the_step_model_fed_its_own_states_computes_what_the_stateful_model_computes(kind, examples):
+    """In every kind of model, the step model fed chunk after chunk, each with the states it returned for
+    the one before (zeros first), returns what the stateful model returns fed the same chunks, and the
+    states the stateful model then holds (``step_states``); and one row of it, given that row of the
+    states, goes on at batch size 1 as the row goes on in the stateful model."""
+    model = kind.build(kinds.BATCH)
+    step = statefulness.step_model(model)
+
+    @examples(kind)
+    @given(seed=st.integers(0, 2**16), row=st.integers(0, kinds.BATCH - 1))
+    @example(seed=0, row=1)
+    def check(seed, row):
+        kind.set_weights(model, seed)
+        step.set_weights(model.get_weights())
+        statefulness.reset_states(model)
+        *chunks, last = kind.chunks(seed, [kinds.STEPS] * 4)
+        states = [np.zeros_like(state) for state in statefulness.step_states(model)]
+        for chunk in chunks:
+            y, *returned = step([chunk, *states])
+            states = [to_numpy(state) for state in returned]
+            np.testing.assert_allclose(to_numpy(y), to_numpy(model(chunk)), **TOLERANCE, err_msg=f"{kind}: outputs")
+            for got, held in zip(states, statefulness.step_states(model), strict=True):
+                np.testing.assert_allclose(got, held, **TOLERANCE, err_msg=f"{kind}: states")
+        one = [state[row : row + 1] for state in statefulness.step_states(model)]
+        np.testing.assert_allclose(
+            to_numpy(step([last[row : row + 1], *one])[0]),
+            to_numpy(model(last))[row : row + 1],
+            **TOLERANCE,
+            err_msg=f"{kind}: row {row} did not go on at batch size 1",
+        )
+
+    check()
+
+
+@pytest.mark.claim("another-batch-size/step-model-holds-no-state-and-the-weights")
+def test_the_step_model_holds_no_state_and_the_models_weights_and_any_batch_size_from_zeros_is_the_numpy_lstm():
+    """The step model has no stateful layer and the stateful model's weights; fed zeros as its states, it
+    computes on a batch of any size what the NumPy recurrence computes from zero state, and returns that
+    recurrence's final ``h`` and ``c``."""
+    rng = np.random.default_rng(21)
+    weights = random_weights(rng, 2, 3)
+    model, _ = lstm_model(weights, batch_size=3, stateful=True)
+    x = random_inputs(rng, 5, 4, 2)
+
+    step = statefulness.step_model(model)
+
+    assert statefulness.stateful_layers(step) == []
+    for mine, theirs in zip(step.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    y, h, c = step([x, np.zeros((5, 3), "float32"), np.zeros((5, 3), "float32")])
+    for got, want in zip((y, h, c), reference.lstm(x, *weights), strict=True):
+        np.testing.assert_allclose(to_numpy(got), want, **TOLERANCE)
+
+
+@pytest.mark.claim("another-batch-size/no-step-model-of-a-hard-coded-stateful-layer")
+def test_no_step_model_is_made_of_a_model_whose_layer_hard_codes_stateful():
+    """A user's layer that builds its own stateful LSTM (``kinds.Encoder``) has no stateless copy: the step
+    model is refused, with the layer named, rather than made wrong."""
+    with pytest.raises(
+        ValueError, match=r"model: no stateless twin can be made from the config: layer 'encoder(_\d+)?'"
+    ):
+        statefulness.step_model(kinds.BY_ID["LSTM in a custom Layer"].build(kinds.BATCH))

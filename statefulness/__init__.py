@@ -33,6 +33,8 @@ _WHERE = {
     "train": "training",
     "twin": "stateless_twin",
     "rebatch": "stateless_twin",
+    "step_model": "stateless_twin",
+    "step_states": "stateless_twin",
     "check_model": "check",
     "stateful_layout": "layout",
     "split_sequences": "layout",

@@ -212,13 +212,32 @@ def assign_zeros(variable) -> None:
     variable.assign(np.zeros(tuple(variable.shape), dtype=getattr(variable.dtype, "name", variable.dtype)))
 
 
-def _flatten(structure) -> list:
+def flatten(structure) -> list:
     """The leaves of nested lists and tuples (none for ``None``)."""
     if structure is None:
         return []
     if isinstance(structure, (list, tuple)):
-        return [leaf for part in structure for leaf in _flatten(part)]
+        return [leaf for part in structure for leaf in flatten(part)]
     return [structure]
+
+
+_flatten = flatten
+
+
+def pack_like(structure, leaves: list):
+    """``leaves`` (as ``flatten`` gives them) in the nesting of ``structure``'s lists and tuples (a layer's
+    ``states``: ``[h, c]``, or ``[h1, [h2, c2]]`` for an ``RNN`` over a GRU and an LSTM cell)."""
+    leaves = list(leaves)
+
+    def pack(node):
+        if isinstance(node, (list, tuple)):
+            return [pack(part) for part in node]
+        return leaves.pop(0)
+
+    packed = pack(structure)
+    if leaves:
+        raise ValueError(f"leaves: {len(leaves)} more than the structure has")
+    return packed
 
 
 def quiet_backend_logs() -> None:

@@ -20,7 +20,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._keras import keras, layer_states, state_variables
+import numpy as np
+
+from ._keras import flatten, keras, layer_states, pack_like, state_variables, to_numpy
 from ._validate import check_int
 from .model import stateful_layers
 
@@ -157,3 +159,115 @@ def _says_stateful(node) -> bool:
     if isinstance(node, (list, tuple)):
         return any(_says_stateful(value) for value in node)
     return False
+
+
+def step_model(model, custom_objects: dict[str, Any] | None = None):
+    """The portable step model of a stateful ``model``: a stateless model with the same weights whose state
+    is explicit, ``[x, *states] -> [y, *new_states]``, one state tensor in and out per state variable of
+    the stateful layers, layer by layer in the model's order (a ``Bidirectional``'s forward then backward
+    states; ``step_states(model)`` gives a stateful model's current states in that order). Fed a chunk
+    and the states the previous chunk returned (zeros to start), it computes what ``model`` computes fed
+    the chunks in turn, at any batch size and for chunks of any length. A runtime that holds no state
+    (a server that answers many streams, an exported graph) serves a stateful model this way.
+
+    Made from the stateless twin: each stateful recurrent layer (or ``Bidirectional`` around one) is called
+    with ``initial_state`` and ``return_state=True``; the other layers as they are, nested models inline.
+    Raises ``ValueError`` naming ``model`` where no step model can be made: no stateful layer, no twin
+    (a layer that hard-codes ``stateful=True``), or layers that are not a chain (the step model, checked on
+    drawn inputs, would not compute what the model does).
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model: expected a keras.Model, got {type(model).__name__}")
+    inner = stateful_layers(model)
+    if not inner:
+        raise ValueError(f"model: expected a model with a stateful recurrent layer; {model.name!r} has none")
+    originals = {layer.name: layer for layer in _state_holders(model)}  # by name: the twin keeps the names
+    stateless = twin(model, custom_objects, free_time=True)
+    x = keras.Input(batch_shape=(None, *stateless.inputs[0].shape[1:]), dtype=stateless.inputs[0].dtype)
+    state_in: list = []
+    state_out: list = []
+
+    def stateful_call(layer, tensor):
+        original = originals[layer.name]
+        shapes = [tuple(variable.shape[1:]) for variable in state_variables(original)]
+        inputs = [keras.Input(batch_shape=(None, *shape)) for shape in shapes]
+        config = _with_return_state(layer.get_config())
+        copy = type(layer).from_config(config)
+        initial = inputs if isinstance(layer, keras.layers.Bidirectional) else pack_like(original.states, inputs)
+        y, *states = copy(tensor, initial_state=initial)
+        copy.set_weights(layer.get_weights())
+        state_in.extend(inputs)
+        state_out.extend(flatten(states))
+        return y
+
+    def replay(container, tensor):
+        for layer in container.layers:
+            if isinstance(layer, keras.layers.InputLayer):
+                continue
+            if isinstance(layer, keras.Model):
+                tensor = replay(layer, tensor)
+            elif layer.name in originals:
+                tensor = stateful_call(layer, tensor)
+            elif stateful_layers(layer):
+                raise ValueError(
+                    f"model: layer {layer.name!r} ({type(layer).__name__}) holds a stateful layer inside: "
+                    "no step model can call it with its state"
+                )
+            else:
+                tensor = layer(tensor)
+        return tensor
+
+    y = replay(stateless, x)
+    if len(state_in) != sum(len(state_variables(layer)) for layer in inner):
+        raise ValueError(f"model: {model.name!r} is not a chain of layers: some stateful layers were not reached")
+    step = keras.Model([x, *state_in], [y, *state_out], name=f"{model.name}_step")
+    _check_chain(model, stateless, step)
+    return step
+
+
+def step_states(model) -> list[np.ndarray]:
+    """The states that ``model``'s stateful layers hold now, in the order of ``step_model(model)``'s state
+    inputs: to hand streams over from the stateful model to its step model (row r of each, for one)."""
+    return [state for layer in _state_holders(model) for state in layer_states(layer)]
+
+
+def _state_holders(model) -> list:
+    """The layers whose state the step model takes, in the model's order: each stateful recurrent layer,
+    or the ``Bidirectional`` around one (its forward then its backward states)."""
+    inner = stateful_layers(model)
+    holders = [
+        layer
+        for layer in model._flatten_layers(include_self=False)
+        if any(layer is part for part in inner)
+        or (isinstance(layer, keras.layers.Bidirectional) and layer.forward_layer.stateful)
+    ]
+    wrapped = [
+        part
+        for layer in holders
+        if isinstance(layer, keras.layers.Bidirectional)
+        for part in (layer.forward_layer, layer.backward_layer)
+    ]
+    return [layer for layer in holders if not any(layer is part for part in wrapped)]
+
+
+def _with_return_state(config: dict) -> dict:
+    config = dict(config)
+    if "layer" in config and isinstance(config["layer"], dict):  # Bidirectional: its wrapped layers return it
+        for key in ("layer", "backward_layer"):
+            if isinstance(config.get(key), dict):
+                config[key] = dict(config[key], config=dict(config[key]["config"], return_state=True))
+        return config
+    config["return_state"] = True
+    return config
+
+
+def _check_chain(model, stateless, step) -> None:
+    """Raise ``ValueError`` unless ``step`` from zero state computes what ``stateless`` does on drawn inputs."""
+    shape = [2, 3, *(int(d) for d in stateless.inputs[0].shape[2:])]
+    x = np.random.default_rng(0).uniform(-1, 1, shape).astype("float32")
+    zeros = [np.zeros((2, *(int(d) for d in t.shape[1:])), "float32") for t in step.inputs[1:]]
+    got = to_numpy(step([x, *zeros])[0])
+    if got.shape != to_numpy(stateless(x)).shape or not np.allclose(got, to_numpy(stateless(x)), rtol=1e-4, atol=1e-5):
+        raise ValueError(
+            f"model: {model.name!r} is not a chain of layers: its step model does not compute what the model does"
+        )

@@ -66,3 +66,19 @@ def test_rebatch_refuses_a_model_without_a_stateful_layer():
     model = keras.Model(inputs, keras.layers.LSTM(2)(inputs))
     with pytest.raises(ValueError, match="model: expected a model with a stateful recurrent layer"):
         sf.rebatch(model, 1)
+
+
+def test_step_model_refuses_what_is_no_stateful_model_naming_the_argument():
+    inputs = keras.Input(shape=(None, 2), batch_size=3)
+    stateless = keras.Model(inputs, keras.layers.LSTM(2)(inputs))
+    with pytest.raises(ValueError, match="model: expected a model with a stateful recurrent layer"):
+        sf.step_model(stateless)
+    with pytest.raises(TypeError, match="model: expected a keras.Model, got str"):
+        sf.step_model("model.keras")
+
+
+def test_step_states_are_the_states_the_step_model_takes_in_its_order():
+    model = kinds.BY_NAME["bidirectional-lstm"].example()
+    step = sf.step_model(model)
+    shapes = [tuple(state.shape[1:]) for state in sf.step_states(model)]
+    assert shapes == [tuple(t.shape[1:]) for t in step.inputs[1:]] == [(3,)] * 4
