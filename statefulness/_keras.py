@@ -195,6 +195,8 @@ def state_variables(layer) -> list:
     """The variables that hold a stateful RNN layer's state, flattened (``[h, c]`` for an LSTM;
     ``[h1, h2, c2]`` for an ``RNN`` over a GRU and an LSTM cell; forward then backward for a
     ``Bidirectional``). Empty before the layer has stored any."""
+    if not hasattr(layer, "states") and isinstance(layer, keras.layers.Bidirectional):  # Keras 2's has none
+        return state_variables(layer.forward_layer) + state_variables(layer.backward_layer)
     variables = _flatten(layer.states)
     return [] if any(v is None for v in variables) else variables
 

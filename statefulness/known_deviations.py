@@ -305,13 +305,15 @@ DEVIATIONS: list[Deviation] = [
         raises="IndexError",
         tests=(
             Covers(
-                "save-and-load/every-shape-loads-back-with-weights-and-batch-size",
-                (".keras", "LSTM in a custom Layer"),
-            ),
-            Covers(
                 "save-and-load/refused-batch-leaves-every-shape-loadable",
                 (".keras", "LSTM in a custom Layer"),
                 consequence="The model loads no more than before the refused batch.",
+            ),
+            Covers(
+                "another-batch-size/every-kind-row-r-goes-on-in-a-copy-of-batch-one",
+                ("LSTM in a custom Layer",),
+                consequence="`statefulness.rebatch` makes its copy from the config, which builds the layer "
+                "through the same `build_from_config`.",
             ),
         ),
         rules=("saved-and-loaded[.keras]",),
