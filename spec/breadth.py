@@ -10,13 +10,16 @@ known deviation of a breadth claim is decided from the rule and a predicate on t
 
 from __future__ import annotations
 
+from hypothesis import example, given
+from hypothesis import strategies as st
+
 from statefulness import kinds
 from statefulness.check import run_rule
 from statefulness.rule_ids import family_ids, param
 
 from . import reference
 
-__all__ = ["family_ids", "param", "rule_holds"]
+__all__ = ["family_ids", "param", "rule_holds", "rule_holds_on_drawn_seeds"]
 
 
 def rule_holds(rule: str, kind: kinds.Kind, model, seed: int) -> str:
@@ -24,3 +27,17 @@ def rule_holds(rule: str, kind: kinds.Kind, model, seed: int) -> str:
     what it measured, or ``RuleFailed``."""
     kind.set_weights(model, seed)
     return run_rule(rule, model, seed=seed, oracle=reference.oracle(kind), custom_objects=kinds.CUSTOM_OBJECTS)
+
+
+def rule_holds_on_drawn_seeds(rule: str, kind: kinds.Kind, settings, first_seed: int = 0) -> None:
+    """``rule_holds`` on one model of ``kind`` (built once: Keras traces per model) for ``first_seed`` and
+    every seed hypothesis draws under ``settings`` (the spec's ``examples(kind)``)."""
+    model = kind.build(kinds.BATCH)
+
+    @settings
+    @given(seed=st.integers(0, 2**16))
+    @example(seed=first_seed)
+    def check(seed):
+        rule_holds(rule, kind, model, seed)
+
+    check()

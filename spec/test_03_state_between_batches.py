@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import example, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from statefulness import kinds
 from statefulness._keras import layer_states, to_numpy
 
 from . import reference
-from .breadth import family_ids, param, rule_holds
+from .breadth import family_ids, param, rule_holds_on_drawn_seeds
 from .tiny import TOLERANCE, inputs_strategy, lstm_model, random_inputs, random_weights, weights_strategy
 
 
@@ -174,15 +174,7 @@ def test_every_shape_carries_state_row_to_row_through_every_driver_and_never_res
     batches a direct call on one more batch computes what it computes after the same batches fed by
     direct calls; and direct calls carry the state row by row (the rows reversed, the outputs are the
     same rows reversed). The rule ``carries-state[DRIVER]`` of ``statefulness check``."""
-    model = kind.build(kinds.BATCH)
-
-    @examples(kind)
-    @given(seed=st.integers(0, 2**16))
-    @example(seed=0)
-    def check(seed):
-        rule_holds(rule, kind, model, seed)
-
-    check()
+    rule_holds_on_drawn_seeds(rule, kind, examples(kind))
 
 
 @pytest.mark.claim("state-between-batches/every-kind-fed-in-chunks-computes-the-whole")
@@ -195,12 +187,4 @@ def test_every_shape_fed_in_consecutive_chunks_computes_what_its_yardstick_compu
     kind's yardstick computes on the whole sequences from zero state: its NumPy recurrence, else its
     stateless twin (for a ``go_backwards`` layer and a ``Bidirectional``, what reading each chunk
     backwards means: ``statefulness.kinds``). The rule ``chunks-equal-whole`` of ``statefulness check``."""
-    model = kind.build(kinds.BATCH)
-
-    @examples(kind)
-    @given(seed=st.integers(0, 2**16))
-    @example(seed=0)
-    def check(seed):
-        rule_holds("chunks-equal-whole", kind, model, seed)
-
-    check()
+    rule_holds_on_drawn_seeds("chunks-equal-whole", kind, examples(kind))

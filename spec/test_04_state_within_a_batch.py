@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import example, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from statefulness import kinds
 
-from .breadth import rule_holds
+from .breadth import rule_holds_on_drawn_seeds
 from .tiny import TOLERANCE, inputs_strategy, lstm_model, weights_strategy
 
 
@@ -61,12 +61,4 @@ def test_in_every_shape_the_rows_of_a_batch_share_no_state(kind, examples):
     i alone: reordering the rows of every batch reorders the outputs, and replacing every other row
     leaves row i's outputs as they were (the order and i drawn from the seed). The rule
     ``rows-independent`` of ``statefulness check``."""
-    model = kind.build(kinds.BATCH)
-
-    @examples(kind)
-    @given(seed=st.integers(0, 2**16))
-    @example(seed=0)
-    def check(seed):
-        rule_holds("rows-independent", kind, model, seed)
-
-    check()
+    rule_holds_on_drawn_seeds("rows-independent", kind, examples(kind))

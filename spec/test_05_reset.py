@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import example, given
-from hypothesis import strategies as st
 
 import statefulness
 from statefulness import kinds
 from statefulness._keras import keras, layer_states, to_numpy
 
 from . import reference
-from .breadth import family_ids, param, rule_holds
+from .breadth import family_ids, param, rule_holds_on_drawn_seeds
 from .tiny import TOLERANCE, lstm_model, random_inputs, random_weights
 
 
@@ -99,12 +97,4 @@ def test_every_reset_returns_every_state_of_every_shape_to_zeros_and_outputs_rep
     nested ones included (an ``RNN`` over a list of cells, both halves of a ``Bidirectional``), and the
     next batch then gives the outputs it gives from zero state. The rule ``reset-zeroes[HOW]`` of
     ``statefulness check``."""
-    model = kind.build(kinds.BATCH)
-
-    @examples(kind)
-    @given(seed=st.integers(0, 2**16))
-    @example(seed=15)
-    def check(seed):
-        rule_holds(rule, kind, model, seed)
-
-    check()
+    rule_holds_on_drawn_seeds(rule, kind, examples(kind), first_seed=15)
