@@ -37,7 +37,7 @@ MARKERS = (
     "claim(id): the claim's stable id, <chapter>/<claim> (what the claims report and the documents name it by)",
     "full: the tutorial's exact schedules (slow; run with -m full)",
     "learning: trains a model on the tutorial's problem",
-    "wide: an exact claim run over every layer kind and model shape of spec/shapes.py (more examples with --wide)",
+    "wide: an exact claim run over every kind of model of statefulness/kinds.py (more examples with --wide)",
 )
 
 WARNING_FILTERS = (
