@@ -10,7 +10,8 @@ claims of the reports before that through it. Do not regenerate it after renamin
 of the names the old reports use, which a renamed test no longer has (its marker keeps its claim's id).
 When the breadth claims became the state rules of ``statefulness.check``, two of them renamed their
 cases' parameters (chapter 5's resets are named as the rules name them; chapter 7's refusal runs both
-calls in one case): ``--renamed-cases`` adds those cases, in full, as ``RENAMED_CASES`` says.
+calls in one case; chapter 8's format comes after the kind): ``--renamed-cases`` adds those cases, in
+full, as ``renamed_cases`` says.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ class _Collector:
 
 _RESET = "spec/test_05_reset.py::test_every_reset_returns_every_state_of_every_shape_to_zeros_and_outputs_repeat"
 _REFUSE = "spec/test_07_batch_size.py::test_every_shape_refuses_one_batch_of_another_size"
+_LOAD = (
+    "spec/test_08_save_and_load.py::"
+    "test_every_shape_loads_back_with_its_weights_its_batch_size_and_stateful_layers_from_zero_state"
+)
 
 
 def renamed_cases(ids: dict[str, str]) -> dict[str, str]:
@@ -58,6 +63,8 @@ def renamed_cases(ids: dict[str, str]) -> dict[str, str]:
         for call in ("direct call", "predict_on_batch"):
             for rows in ("fewer rows", "more rows"):
                 cases[f"{_REFUSE}[{kind}-{call}-{rows}]"] = f"{ids[_REFUSE]}[{kind}-{rows}]"
+        for fmt in (".keras", ".h5"):  # the format was a fixture's parameter, ahead of the kind
+            cases[f"{_LOAD}[{fmt}-{kind}]"] = f"{ids[_LOAD]}[{kind}-{fmt}]"
     return cases
 
 
