@@ -19,8 +19,9 @@ from statefulness.claims_report import CLAIM_IDS_BEFORE, FORMAT, ClaimEntry, Cla
 from statefulness.verdict import CLAIM_VERDICTS, RULE_VERDICTS, Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
-OLD_REPORT = ROOT / "docs/reports/claims-tf221.json"
-"""A report of the format before ``FORMAT`` (no "format"; each claim named by its test's node id)."""
+OLD_REPORT = ROOT / "tests/data/claims-tf221-before-stable-ids.json"
+"""A report of the format before ``FORMAT`` (no "format"; each claim named by its test's node id): tox -e
+tf221's at 6680b81 (docs/reports/ then), its prose fields (chapter, doc, deviation, consequence) dropped."""
 
 
 def _report() -> ClaimsReport:
