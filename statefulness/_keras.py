@@ -197,7 +197,7 @@ def state_variables(layer) -> list:
     ``Bidirectional``). Empty before the layer has stored any."""
     if not hasattr(layer, "states") and isinstance(layer, keras.layers.Bidirectional):  # Keras 2's has none
         return state_variables(layer.forward_layer) + state_variables(layer.backward_layer)
-    variables = _flatten(layer.states)
+    variables = flatten(layer.states)
     return [] if any(v is None for v in variables) else variables
 
 
@@ -221,9 +221,6 @@ def flatten(structure) -> list:
     if isinstance(structure, (list, tuple)):
         return [leaf for part in structure for leaf in flatten(part)]
     return [structure]
-
-
-_flatten = flatten
 
 
 def pack_like(structure, leaves: list):

@@ -199,9 +199,6 @@ class NotApplicable(Exception):
     """A state rule does not apply to the model (its make-up), with why."""
 
 
-_Fail, _NotApplicable = RuleFailed, NotApplicable
-
-
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -299,9 +296,9 @@ def _judge(rule: Rule, subject: _Subject) -> Result:
     failure = None
     try:
         result.detail = rule.run(subject)
-    except _NotApplicable as reason:
+    except NotApplicable as reason:
         result.verdict, result.detail = Verdict.NOT_APPLICABLE, str(reason)
-    except _Fail as fail:
+    except RuleFailed as fail:
         result.verdict, result.detail, result.difference = Verdict.FAIL, fail.detail, fail.difference
         failure = "AssertionError"
     except Exception as error:  # noqa: BLE001 - the rule could not run: reported, with the exception's type
@@ -513,7 +510,7 @@ class _Subject:
                 try:
                     copy = type(self.model).from_config(self.model.get_config(), custom_objects=self.custom_objects)
                 except Exception as error:  # noqa: BLE001
-                    raise _NotApplicable(
+                    raise NotApplicable(
                         f"the model could not be copied from its config ({_short(error)}); "
                         "pass custom_objects for its own layers"
                     ) from None
@@ -539,7 +536,7 @@ class _Subject:
                     made = twin(self.model, self.custom_objects, free_time=True)
                 except Exception as error:  # noqa: BLE001
                     if not self.time_free:
-                        raise _NotApplicable(
+                        raise NotApplicable(
                             f"no stateless twin could be made ({_short(error)}) and the model's "
                             "input has a fixed number of time steps"
                         ) from None
@@ -599,7 +596,7 @@ def _must_equal(got, expected, failure: str) -> None:
     """Raise the rule's failure, with the largest difference, unless ``got`` equals ``expected``."""
     difference = _close(got, expected)
     if difference is not None:
-        raise _Fail(f"{failure} (max |diff| {difference:.3g})", difference)
+        raise RuleFailed(f"{failure} (max |diff| {difference:.3g})", difference)
 
 
 # The rules.
@@ -614,7 +611,7 @@ def _carries_state(subject: _Subject, driver: str) -> str:
         _names(layer) & _TRAINING_CHANGES or getattr(layer, "dropout", 0) or getattr(layer, "recurrent_dropout", 0)
         for layer in subject.model._flatten_layers()
     ):
-        raise _NotApplicable(
+        raise NotApplicable(
             "a layer computes otherwise in training (dropout or batch statistics), so fit's "
             "batches cannot be held against direct calls"
         )
@@ -663,7 +660,7 @@ def _carried_by_direct_calls(subject: _Subject, chunks, probe) -> str:
     warm = to_numpy(subject.model(probe))
     moved = _close(warm, cold)
     if moved is None:
-        raise _Fail(
+        raise RuleFailed(
             f"after {len(chunks)} batches, the next batch's output equals its output from zero state: "
             "no state was carried",
             0.0,
@@ -696,7 +693,7 @@ def _chunks_equal_whole(subject: _Subject) -> str:
     elif whole.shape == outputs[-1].shape and chunking == "continues":
         got, expected = outputs[-1], whole  # one output per sequence: the last chunk's
     else:
-        raise _NotApplicable(
+        raise NotApplicable(
             f"the outputs do not line up with time steps (whole sequences give {whole.shape}, "
             f"a chunk gives {outputs[-1].shape})"
         )
@@ -759,12 +756,12 @@ def _chunking(model) -> str:
         if id(layer) in inside_rnns:
             continue
         if _names(layer) & _TIME_MIXING:
-            raise _NotApplicable(
+            raise NotApplicable(
                 f"layer {layer.name!r} ({type(layer).__name__}) mixes time steps, so chunks "
                 "cannot compute what whole sequences do"
             )
         if isinstance(layer, keras.layers.RNN) and not layer.stateful:
-            raise _NotApplicable(
+            raise NotApplicable(
                 f"layer {layer.name!r} ({type(layer).__name__}) is a stateless recurrent layer: "
                 "it starts every chunk from zeros"
             )
@@ -778,20 +775,20 @@ def _chunking(model) -> str:
             and wrappers[0].merge_mode == "concat"
         ):
             return "bidirectional"
-        raise _NotApplicable(
+        raise NotApplicable(
             "a Bidirectional layer that is not the model's only recurrent layer and its last "
             "(with merge_mode='concat'): no yardstick for its chunks"
         )
     if any(layer.go_backwards for layer in layers):
         if len(layers) == 1:
             return "backwards"
-        raise _NotApplicable("a go_backwards layer among several stateful layers: no yardstick for its chunks")
+        raise NotApplicable("a go_backwards layer among several stateful layers: no yardstick for its chunks")
     return "continues"
 
 
 def _rows_independent(subject: _Subject) -> str:
     if subject.batch == 1:
-        raise _NotApplicable("the model takes batches of one row")
+        raise NotApplicable("the model takes batches of one row")
     chunks = subject.chunks(3, key=2)
     rng = np.random.default_rng([subject.seed, 2, 99])
     order = rng.permutation(subject.batch)
@@ -837,7 +834,7 @@ def _reset(subject: _Subject, how: str) -> str:
     subject.feed(chunks)
     moved = subject.states()
     if not all(np.any(state) for state in moved):
-        raise _NotApplicable(f"after {len(chunks)} batches a state is still all zeros: a reset cannot be seen")
+        raise NotApplicable(f"after {len(chunks)} batches a state is still all zeros: a reset cannot be seen")
     if how == "layer.reset_states()":
         for layer in subject.layers:
             layer.reset_states()
@@ -847,10 +844,10 @@ def _reset(subject: _Subject, how: str) -> str:
         reset_states(subject.model)
     after = subject.states()
     if [state.shape for state in after] != [state.shape for state in moved]:
-        raise _Fail(f"{how} changed the states' shapes: {[s.shape for s in moved]} -> {[s.shape for s in after]}")
+        raise RuleFailed(f"{how} changed the states' shapes: {[s.shape for s in moved]} -> {[s.shape for s in after]}")
     left = [float(np.max(np.abs(state))) for state in after]
     if any(left):
-        raise _Fail(
+        raise RuleFailed(
             f"after {how}, {sum(map(bool, left))} of {len(left)} state variables are not zeros "
             f"(max |value| {max(left):.3g})",
             max(left),
@@ -866,7 +863,7 @@ def _reset(subject: _Subject, how: str) -> str:
 def _refuses(subject: _Subject, other: str) -> str:
     rows = 1 if other == "fewer rows" else subject.batch + 1  # one row: what predicting one sample feeds
     if rows == subject.batch:
-        raise _NotApplicable("the model takes batches of one row")
+        raise NotApplicable("the model takes batches of one row")
     x = subject.draw(6, rows=rows)
     error_type, words = BATCH_SIZE_REFUSAL
     refusals = []
@@ -878,11 +875,11 @@ def _refuses(subject: _Subject, other: str) -> str:
             if isinstance(error, error_type) and words in str(error):
                 refusals.append(f"{call}: {_qualname(type(error))}")
                 continue
-            raise _Fail(
+            raise RuleFailed(
                 f"a batch of {rows} rows was refused by {call}, but not for its size (by accident): "
                 f"{_qualname(type(error))}: {_short(error)}"
             ) from None
-        raise _Fail(
+        raise RuleFailed(
             f"a batch of {rows} rows (built for {subject.batch}) ran through {call} without an error and "
             f"returned {out.shape[0]} rows"
         )
@@ -904,12 +901,12 @@ def _saved_and_loaded(subject: _Subject, fmt: str) -> str:
         default=0.0,
     )
     if weights:
-        raise _Fail(f"the loaded copy's weights differ from the model's (max |diff| {weights:.3g})", weights)
+        raise RuleFailed(f"the loaded copy's weights differ from the model's (max |diff| {weights:.3g})", weights)
     if loaded.inputs[0].shape[0] != subject.batch:
-        raise _Fail(f"the loaded copy takes batches of {loaded.inputs[0].shape[0]}, not {subject.batch}")
+        raise RuleFailed(f"the loaded copy takes batches of {loaded.inputs[0].shape[0]}, not {subject.batch}")
     kinds = [type(layer).__name__ for layer in stateful_layers(loaded)]
     if kinds != [type(layer).__name__ for layer in subject.layers]:
-        raise _Fail(f"the loaded copy's stateful layers are {kinds}, not the model's")
+        raise RuleFailed(f"the loaded copy's stateful layers are {kinds}, not the model's")
     subject.zero()
     _must_equal(
         to_numpy(loaded(probe)),
