@@ -30,8 +30,8 @@ def main(argv=None) -> int:
 
     from statefulness import versions
     from statefulness.experiments import EXPERIMENTS
-    from statefulness.report import run_all
-    from statefulness.workers import default_jobs
+    from statefulness.experiments.report import run_all
+    from statefulness.experiments.workers import default_jobs
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=float, default=1.0, help="fraction of each schedule (default 1)")

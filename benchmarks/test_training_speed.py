@@ -8,7 +8,7 @@ Not part of the spec (no timing is ever asserted); compare the two rows of each 
 import pytest
 from tutorial_port import train_the_tutorials_way
 
-from statefulness.experiments import run_experiment
+from statefulness.experiments.run import run_experiment
 
 CASES = {"stateful": 60, "within_batch": 500, "one_char": 60}
 

@@ -35,7 +35,8 @@ def main(argv=None) -> int:
     from statefulness import versions
     from statefulness._keras import XLA_BY_DEFAULT
     from statefulness.experiments import EXPERIMENTS
-    from statefulness.workers import run_in_workers
+    from statefulness.experiments.run import training_steps
+    from statefulness.experiments.workers import run_in_workers
 
     names = args.experiments or list(EXPERIMENTS)
     epochs = {k: int(v) for k, _, v in (e.partition("=") for e in args.epochs)}
@@ -51,7 +52,7 @@ def main(argv=None) -> int:
     ]
     for name in names:
         settings = {"seed": args.seed, "full": args.full, "epochs": epochs.get(name)}
-        steps = EXPERIMENTS[name].training_steps(args.full)
+        steps = training_steps(name, args.full)
         if name in epochs:
             steps = steps * epochs[name] // EXPERIMENTS[name].schedule(args.full)
         for one_thread in (True, False):

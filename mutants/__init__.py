@@ -148,7 +148,7 @@ def _reset_before(method: str) -> None:
     """Make ``Model.<method>`` reset the state of every stateful layer before it starts."""
     from keras.src.models.model import Model
 
-    from statefulness.model import reset_states
+    from statefulness.tutorial.model import reset_states
 
     original = getattr(Model, method)
 
@@ -234,7 +234,7 @@ def input_batch_size_ignored():
 
 
 # Breakages of one layer kind or model shape only: the tutorial's LSTM claims pass against each of them,
-# so only the breadth claims (every kind of model of statefulness.kinds) can catch them.
+# so only the breadth claims (every kind of model of statefulness.check.kinds) can catch them.
 
 
 def _is_gru(layer) -> bool:

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from statefulness.claims_report import ClaimsReport
+from statefulness.reports.claims_report import ClaimsReport
 from statefulness.verdict import Verdict
 
 from . import MUTANTS

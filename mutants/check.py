@@ -13,7 +13,7 @@ import json
 import sys
 
 MODELS = ("tutorial", "stacked-gru-lstm", "bidirectional-lstm", "rnn-stacked-cells", "simple-rnn")
-"""Kinds of the catalogue (``statefulness.kinds``) whose code paths differ: the tutorial's, a stack, a wrapper,
+"""Kinds of the catalogue (``statefulness.check.kinds``) whose code paths differ: the tutorial's, a stack, a wrapper,
 nested state, the generic loop."""
 
 NEVER_FAILS_ON_KERAS_3 = {

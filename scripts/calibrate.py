@@ -1,5 +1,5 @@
 """Train every recipe over many seeds and keep the per-seed results: the evidence behind every
-learning-claim threshold that ``statefulness/experiments.py`` declares.
+learning-claim threshold that ``statefulness/experiments/catalogue.py`` declares.
 
     python scripts/calibrate.py --seeds 0-19 --tier full --jobs 2 --experiments one_char window_features \
         window_timesteps within_batch stateful split_sequence
@@ -40,7 +40,7 @@ def calibrate(experiments, tiers, seed_list, jobs: int = 1) -> None:
     from statefulness import versions
     from statefulness._keras import XLA_TRAINING
     from statefulness.experiments import EXPERIMENTS
-    from statefulness.workers import run_experiments
+    from statefulness.experiments.workers import run_experiments
 
     env = versions()
     done = {(r["experiment"], r["tier"], r["seed"]) for r in load() if _same_training(r, env, XLA_TRAINING)}
@@ -86,8 +86,8 @@ def table() -> str:
     lines = [
         "# Calibration of the learning claims",
         "",
-        "Per-seed results of `scripts/calibrate.py` (raw rows: `results.jsonl`). Each learning claim's",
-        "threshold in `statefulness/experiments.py` cites the rows below; the spec's fixed seeds are among them.",
+        "Per-seed results of `scripts/calibrate.py` (raw rows: `results.jsonl`). Each learning claim's threshold",
+        "in `statefulness/experiments/catalogue.py` cites the rows below; the spec's fixed seeds are among them.",
         "",
     ]
     for r in rows:
@@ -144,7 +144,7 @@ def main(argv=None) -> int:
     parser.add_argument("--table", action="store_true", help="only rewrite calibration/TABLE.md")
     args = parser.parse_args(argv)
     if not args.table:
-        from statefulness.workers import one_thread
+        from statefulness.experiments.workers import one_thread
 
         one_thread()  # before Keras loads (jobs=1): as statefulness run and the spec train
         from statefulness.experiments import EXPERIMENTS

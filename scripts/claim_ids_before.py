@@ -26,8 +26,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from statefulness.claims_report import CLAIM_IDS_BEFORE  # noqa: E402
 from statefulness.pytest_plugin import claim_id, spec_node_id  # noqa: E402
+from statefulness.reports.claims_report import CLAIM_IDS_BEFORE  # noqa: E402
 
 
 class _Collector:
@@ -51,7 +51,7 @@ _LOAD = (
 
 def renamed_cases(ids: dict[str, str]) -> dict[str, str]:
     """Old case id -> stable case id, for the breadth claims whose parameters were renamed."""
-    from statefulness.kinds import BREADTH
+    from statefulness.check.kinds import BREADTH
 
     cases = {}
     for kind in BREADTH:

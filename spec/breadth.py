@@ -1,5 +1,5 @@
 """The breadth claims' one step: a state rule of ``statefulness.check`` (the rule that ``statefulness
-check`` runs on a user's model, one implementation) run on a kind of model of ``statefulness.kinds`` with
+check`` runs on a user's model, one implementation) run on a kind of model of ``statefulness.check.kinds`` with
 weights and inputs drawn from a seed, against the kind's NumPy recurrence where it has one
 (``spec/reference.py``) and its stateless twin otherwise.
 
@@ -13,8 +13,7 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from statefulness import kinds
-from statefulness.check import run_rule
+from statefulness.check import kinds, run_rule
 from statefulness.rule_ids import family_ids, param
 
 from . import reference

@@ -10,10 +10,9 @@ import importlib
 import pytest
 from hypothesis import settings
 
-from statefulness import kinds
 from statefulness._keras import BACKEND, KERAS_VERSION
-from statefulness.check import holds, known_deviation
-from statefulness.known_deviations import DEVIATIONS, Covers, Deviation, deviation_for
+from statefulness.check import holds, kinds, known_deviation
+from statefulness.deviations import DEVIATIONS, Covers, Deviation, deviation_for
 from statefulness.pytest_plugin import MARKERS, claim_id
 
 SPEC_MARKERS = {marker.partition(":")[0] for marker in MARKERS}
@@ -109,7 +108,7 @@ def outcomes(request):
     ``outcomes("split_sequence", *variants)`` trains only those variants, so that a claim about the
     stateless variant does not depend on the stateful ones training at all (on PyTorch they cannot).
     """
-    from statefulness.experiments import run_experiment
+    from statefulness.experiments.run import run_experiment
 
     full = request.config.getoption("--full")
     cache: dict[tuple, list] = {}

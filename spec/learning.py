@@ -1,5 +1,5 @@
 """Judging a learning claim: the claim's statement, figure and threshold are declared by its experiment
-(``statefulness/experiments.py``), which the spec, ``statefulness run`` and the calibration table all read."""
+(``statefulness/experiments/catalogue.py``), which the spec, ``statefulness run`` and the calibration table all read."""
 
 from __future__ import annotations
 

@@ -91,7 +91,7 @@ def stream(chunks: list[np.ndarray], weights, kind: str = "lstm"):
 
 
 def oracle(kind):
-    """The NumPy recurrence of a kind of model (``statefulness.kinds``), as the checker takes a yardstick:
+    """The NumPy recurrence of a kind of model (``statefulness.check.kinds``), as the checker takes a yardstick:
     ``(x, weights) -> outputs at every step``; None where the kind has none."""
     if kind.oracle is None:
         return None

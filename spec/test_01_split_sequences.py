@@ -7,7 +7,7 @@ The exact part: for state to run from piece to piece, piece j of long sequence i
 batch j (``statefulness.stateful_layout``), and the state must be reset where a sequence ends. Fed that
 layout, a stateful layer computes exactly what a stateless one computes on the whole sequences.
 The learning part (experiment ``split_sequence``): every piece's target is a key seen only at the
-start of the first piece; see ``statefulness/layout.py``. Default tier: the full schedule."""
+start of the first piece; see ``statefulness/tutorial/layout.py``. Default tier: the full schedule."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statefulness.layout import join_steps, stateful_layout
-from statefulness.model import ResetStatesEvery
+from statefulness.tutorial.layout import join_steps, stateful_layout
+from statefulness.tutorial.model import ResetStatesEvery
 
 from . import reference
 from .learning import check

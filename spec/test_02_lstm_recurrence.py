@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statefulness import kinds
 from statefulness._keras import keras, to_numpy, to_tensor
+from statefulness.check import kinds
 
 from . import reference
 from .tiny import TOLERANCE, inputs_strategy, lstm_model, weights_strategy

@@ -4,7 +4,8 @@ for the sample of index i in the following batch" (the Keras documentation the Q
 sample at index i of X feeds its state to the sample at index i + bs. Without it, every batch starts
 from zero. This chapter checks both through every way users drive a model: direct calls,
 ``predict_on_batch``, ``predict``, ``fit`` and ``evaluate``, first for the tutorial's LSTM against a NumPy
-recurrence, then for every kind of model of ``statefulness.kinds`` by the state rules of ``statefulness.check``."""
+recurrence, then for every kind of model of ``statefulness.check.kinds`` by the state rules of
+``statefulness.check``."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statefulness import kinds
 from statefulness._keras import layer_states, to_numpy
+from statefulness.check import kinds
 
 from . import reference
 from .breadth import family_ids, param, rule_holds_on_drawn_seeds
@@ -158,7 +159,7 @@ def test_state_persists_across_separate_predict_calls_until_reset():
     )
 
 
-# Every kind of model users build (statefulness.kinds), through every driver: the state rules of
+# Every kind of model users build (statefulness.check.kinds), through every driver: the state rules of
 # statefulness.check (spec/breadth.py).
 
 
@@ -186,5 +187,5 @@ def test_every_shape_fed_in_consecutive_chunks_computes_what_its_yardstick_compu
     """In every kind of model, consecutive chunks fed one call each compute, joined in time, what the
     kind's yardstick computes on the whole sequences from zero state: its NumPy recurrence, else its
     stateless twin (for a ``go_backwards`` layer and a ``Bidirectional``, what reading each chunk
-    backwards means: ``statefulness.kinds``). The rule ``chunks-equal-whole`` of ``statefulness check``."""
+    backwards means: ``statefulness.check.kinds``). The rule ``chunks-equal-whole`` of ``statefulness check``."""
     rule_holds_on_drawn_seeds("chunks-equal-whole", kind, examples(kind))

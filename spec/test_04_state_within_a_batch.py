@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statefulness import kinds
+from statefulness.check import kinds
 
 from .breadth import rule_holds_on_drawn_seeds
 from .tiny import TOLERANCE, inputs_strategy, lstm_model, weights_strategy

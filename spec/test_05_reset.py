@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import statefulness
-from statefulness import kinds
 from statefulness._keras import keras, layer_states, to_numpy
+from statefulness.check import kinds
 
 from . import reference
 from .breadth import family_ids, param, rule_holds_on_drawn_seeds

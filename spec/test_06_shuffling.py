@@ -7,9 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from statefulness import kinds
 from statefulness._keras import keras, layer_states, seed_everything, to_numpy
-from statefulness.check import chunked_outputs, whole_outputs
+from statefulness.check import chunked_outputs, kinds, whole_outputs
 
 from . import reference
 from .tiny import TOLERANCE, lstm_model, random_inputs, random_weights

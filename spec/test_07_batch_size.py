@@ -10,8 +10,8 @@ import re
 import numpy as np
 import pytest
 
-from statefulness import kinds
 from statefulness._keras import BATCH_SIZE_REFUSAL, KERAS_MAJOR, keras, layer_states, to_numpy
+from statefulness.check import kinds
 
 from .breadth import family_ids, param, rule_holds
 from .tiny import lstm_model, random_inputs, random_weights

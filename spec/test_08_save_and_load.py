@@ -2,7 +2,7 @@
 model saved in Keras's own format (``.keras``) and in the legacy ``.h5`` the tutorial's era used, and loaded
 back; and the tutorial's model as Keras 2 saved it, loaded by this Keras. Teams reload models across an upgrade;
 what the loaded copy keeps (weights, batch size, statefulness) and which state it starts from is part of
-what they rely on. Run over every kind of model of ``statefulness.kinds``."""
+what they rely on. Run over every kind of model of ``statefulness.check.kinds``."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from packaging.version import Version
 
-from statefulness import kinds
 from statefulness._keras import BATCH_SIZE_REFUSAL, KERAS_VERSION, keras, to_numpy
-from statefulness.model import stateful_layers
+from statefulness.check import kinds
+from statefulness.tutorial.model import stateful_layers
 
 from .breadth import family_ids, param, rule_holds
 from .tiny import TOLERANCE

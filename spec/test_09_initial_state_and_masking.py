@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from statefulness import kinds
 from statefulness._keras import keras, layer_states, state_variables, to_numpy, to_tensor
+from statefulness.check import kinds
 
 from . import reference
 from .tiny import TOLERANCE

@@ -3,7 +3,7 @@
 The tutorial trains with ``fit(X, y, epochs=E)``, or for the stateful model with a Python loop of
 one-epoch ``fit`` calls and ``reset_states()``. ``statefulness.train`` lays all epochs end to end and
 runs them in a single ``fit`` with ``steps_per_execution`` and a callback that resets the state and
-the metrics at every epoch boundary (see ``statefulness/training.py``). These claims hold the library
+the metrics at every epoch boundary (see ``statefulness/tutorial/training.py``). These claims hold the library
 to doing the same training: for the same seed and the same order of samples, the same weights and the
 same history as the tutorial's way, on short schedules. (The benchmark in ``benchmarks/`` shows the
 time it saves.)
@@ -20,8 +20,8 @@ import pytest
 
 import statefulness as sf
 from statefulness._keras import XLA_BY_DEFAULT, XLA_TRAINING
-from statefulness.training import epoch_orders
-from statefulness.workers import run_in_workers
+from statefulness.experiments.workers import run_in_workers
+from statefulness.tutorial.training import epoch_orders
 
 pytestmark = pytest.mark.learning
 

@@ -21,8 +21,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import statefulness
-from statefulness import kinds
 from statefulness._keras import keras, layer_states, to_numpy
+from statefulness.check import kinds
 
 from . import reference
 from .tiny import TOLERANCE, lstm_model, random_inputs, random_weights

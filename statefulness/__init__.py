@@ -4,8 +4,15 @@ The library is the "learn the alphabet" problem of the tutorial in current Keras
 framings, the tutorial's model, one-call training, and the few things users of stateful models need
 (reset a whole model, predict the next letter, warm the state up, generate letter by letter).
 
-Names are imported on first use, so that ``import statefulness`` (and the command line's ``matrix``
-and ``spec-doc``) do not load Keras and its backend until they are needed.
+The package is laid out by subsystem: ``tutorial`` (the library above), ``experiments`` (the tutorial's
+learning experiments and their claims), ``check`` (the state rules, run on any stateful model),
+``deviations`` (the registry of known deviations), ``reports`` (claims reports, the matrix, the generated
+documents); ``_keras`` is the one module that knows Keras versions and backends, ``cli`` the command line
+on top. ``experiments``' declarations, ``deviations`` and ``reports`` load no Keras.
+
+The public names below are imported on first use (PEP 562, as Scientific Python's SPEC 1 lazy loading):
+``import statefulness`` loads no Keras, so that the subsystems that need none (the command line's
+``matrix`` and ``spec-doc``, the documents, CI machines without Keras) can be imported through it.
 """
 
 from __future__ import annotations
@@ -18,26 +25,26 @@ _WHERE = {
     "keras": "_keras",
     "seed_everything": "_keras",
     "versions": "_keras",
-    "ALPHABET": "data",
-    "FRAMINGS": "data",
-    "Dataset": "data",
-    "all_subsequences": "data",
-    "make_dataset": "data",
-    "ResetStatesEvery": "model",
-    "build_model": "model",
-    "generate": "model",
-    "predict_next": "model",
-    "reset_states": "model",
-    "stateful_layers": "model",
-    "warm_up": "model",
-    "train": "training",
-    "twin": "stateless_twin",
-    "rebatch": "stateless_twin",
-    "step_model": "stateless_twin",
-    "step_states": "stateless_twin",
-    "check_model": "check",
-    "stateful_layout": "layout",
-    "split_sequences": "layout",
+    "ALPHABET": "tutorial.data",
+    "FRAMINGS": "tutorial.data",
+    "Dataset": "tutorial.data",
+    "all_subsequences": "tutorial.data",
+    "make_dataset": "tutorial.data",
+    "ResetStatesEvery": "tutorial.model",
+    "build_model": "tutorial.model",
+    "generate": "tutorial.model",
+    "predict_next": "tutorial.model",
+    "reset_states": "tutorial.model",
+    "stateful_layers": "tutorial.model",
+    "warm_up": "tutorial.model",
+    "train": "tutorial.training",
+    "twin": "tutorial.twin",
+    "rebatch": "tutorial.twin",
+    "step_model": "tutorial.twin",
+    "step_states": "tutorial.twin",
+    "check_model": "check.rules",
+    "stateful_layout": "tutorial.layout",
+    "split_sequences": "tutorial.layout",
 }
 
 __all__ = sorted(_WHERE)

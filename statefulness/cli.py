@@ -60,7 +60,7 @@ def _expectation(text: str) -> tuple[str, str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .experiments import EXPERIMENTS  # declarations only: importing them does not load Keras
+    from statefulness.experiments import EXPERIMENTS  # declarations only: importing them does not load Keras
 
     parser = _Parser(prog="statefulness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -122,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--example",
         metavar="NAME",
-        help="check a kind of model of the catalogue (statefulness.kinds, e.g. tutorial, stacked-gru-lstm, "
+        help="check a kind of model of the catalogue (statefulness.check.kinds, e.g. tutorial, stacked-gru-lstm, "
         "bidirectional-lstm) instead of MODEL; an unknown NAME lists them",
     )
     check.add_argument(
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
-    from .experiments import EXPERIMENTS
+    from statefulness.experiments import EXPERIMENTS
 
     unknown = [e for e in args.experiments if e not in EXPERIMENTS]
     if unknown:
@@ -248,11 +248,11 @@ def _run(args) -> int:
             return _usage("--report needs matplotlib: pip install 'statefulness[plots]'")
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up notices
-    from .workers import default_jobs, one_thread
+    from statefulness.experiments.workers import default_jobs, one_thread
 
     one_thread()  # before Keras loads: as its workers train (figures do not depend on the cores)
-    from ._keras import quiet_backend_logs
-    from .report import judge, print_table, run_all, write_json, write_report
+    from statefulness._keras import quiet_backend_logs
+    from statefulness.experiments.report import judge, print_table, run_all, write_json, write_report
 
     quiet_backend_logs()  # the table is the output; TensorFlow's tracing advice is not about the claims
 
@@ -298,7 +298,7 @@ def _spec(pytest_args: list[str]) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import pytest
 
-    from .workers import default_jobs
+    from statefulness.experiments.workers import default_jobs
 
     args = ["-c", str(Path(__file__).with_name("spec.ini")), "-p", "statefulness.pytest_plugin"]
     args += ["-o", f"cache_dir={Path.cwd() / '.pytest_cache'}", "--strict-markers", "--strict-config", "-ra"]
@@ -323,9 +323,16 @@ def _check(args) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import json
 
-    from ._keras import keras, quiet_backend_logs
-    from .check import EXAMPLES, check_model, compare_with_record, expected_failures, record_model, select_rules
-    from .kinds import CUSTOM_OBJECTS
+    from statefulness._keras import keras, quiet_backend_logs
+    from statefulness.check import (
+        EXAMPLES,
+        check_model,
+        compare_with_record,
+        expected_failures,
+        record_model,
+        select_rules,
+    )
+    from statefulness.check.kinds import CUSTOM_OBJECTS
 
     quiet_backend_logs()
     expected = dict(args.expect or [])
@@ -382,7 +389,7 @@ def _custom_objects(module: str) -> dict:
     import importlib
     import importlib.util
 
-    from ._keras import keras
+    from statefulness._keras import keras
 
     if module.endswith(".py"):
         spec = importlib.util.spec_from_file_location(Path(module).stem, module)
@@ -409,7 +416,7 @@ def _custom_objects(module: str) -> dict:
 
 
 def _matrix(args) -> int:
-    from .matrix import compare, load_report, matrix_markdown, matrix_png
+    from statefulness.reports.matrix import compare, load_report, matrix_markdown, matrix_png
 
     for flag, value in (("--png", args.png), ("--html", args.html)):
         if value is not None and args.compare:
@@ -435,7 +442,7 @@ def _matrix(args) -> int:
         if not any(report.claims for report in reports):
             return _usage(f"--select: no claim contains any of {', '.join(map(repr, args.select))}")
     if args.html is not None:
-        from .matrix_page import write_page
+        from statefulness.reports.matrix_page import write_page
 
         try:
             write_page(reports, args.html, commit=args.commit)
@@ -455,7 +462,7 @@ def _matrix(args) -> int:
 
 
 def _spec_doc(args) -> int:
-    from .matrix import load_report, spec_document
+    from statefulness.reports.matrix import load_report, spec_document
 
     try:
         text = spec_document(load_report(args.report))

@@ -3,7 +3,7 @@ root ``conftest.py`` with ``pytest_plugins``, so the installed spec and a checko
 
 It gives the run a header naming the Keras under test, the options ``--claims-report``, ``--full`` and
 ``--wide``, the markers and warning filters of the spec, hypothesis profiles, one training thread, a fresh
-Keras session per test, and the claims report (``statefulness/claims_report.py``): one entry per claim (a
+Keras session per test, and the claims report (``statefulness/reports/claims_report.py``): one entry per claim (a
 spec test's case) with its stable id (the test's ``claim`` marker), its test, its verdict, the figures it was
 judged on, its chapter and docstring, and the environment. A spec test without a ``claim`` marker, or two
 tests of one claim, stop the run at collection.
@@ -25,19 +25,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up 
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, Phase, settings  # noqa: E402
 
-from .workers import one_thread  # noqa: E402
+from statefulness.experiments.workers import one_thread  # noqa: E402
 
 one_thread()  # the backend trains on one thread, as `statefulness run` does: figures independent of the cores
 
-from . import __version__, _keras  # noqa: E402
-from .claims_report import ClaimEntry, ClaimsReport  # noqa: E402
-from .verdict import Verdict  # noqa: E402
+from statefulness import __version__, _keras  # noqa: E402
+from statefulness.reports.claims_report import ClaimEntry, ClaimsReport  # noqa: E402
+from statefulness.verdict import Verdict  # noqa: E402
 
 MARKERS = (
     "claim(id): the claim's stable id, <chapter>/<claim> (what the claims report and the documents name it by)",
     "full: the tutorial's exact schedules (slow; run with -m full)",
     "learning: trains a model on the tutorial's problem",
-    "wide: an exact claim run over every kind of model of statefulness/kinds.py (more examples with --wide)",
+    "wide: an exact claim run over every kind of model of statefulness/check/kinds.py (more examples with --wide)",
 )
 
 WARNING_FILTERS = (
@@ -135,7 +135,7 @@ def claim_id(item) -> str | None:
     if marker is None or len(marker.args) != 1 or not isinstance(marker.args[0], str) or not marker.args[0]:
         raise pytest.UsageError(
             f"{item.nodeid.partition('[')[0]}: a spec test names the claim it states, "
-            '@pytest.mark.claim("<chapter>/<claim>") above its def (statefulness/claims_report.py)'
+            '@pytest.mark.claim("<chapter>/<claim>") above its def (statefulness/reports/claims_report.py)'
         )
     _, bracket, params = test.partition("[")
     return marker.args[0] + bracket + params

@@ -1,6 +1,6 @@
 """The ids of the state rules of ``statefulness.check_model``, as plain data (no Keras): the checker
-implements one rule per id (``statefulness/check.py`` refuses to import otherwise), and the registry of
-known deviations (``known_deviations.py``) names rules only from here, so a typo fails at import."""
+implements one rule per id (``statefulness/check/rules.py`` refuses to import otherwise), and the registry of
+known deviations (``statefulness/deviations/registry.py``) names rules only from here, so a typo fails at import."""
 
 from __future__ import annotations
 

@@ -42,8 +42,8 @@ class RuleCase:
     def __call__(self):
         import pytest
 
-        from ._keras import clear_session
-        from .check import check_model
+        from statefulness._keras import clear_session
+        from statefulness.check import check_model
 
         clear_session()
         result = check_model(
@@ -75,7 +75,7 @@ def parametrize_with_rules(
     fail, each with your reason (an unknown rule is a ``ValueError`` naming ``expected``)."""
     import pytest
 
-    from .check import expected_failures, select_rules
+    from statefulness.check import expected_failures, select_rules
 
     if not callable(factory):
         raise TypeError(f"factory: expected a callable that returns a built Keras model, got {factory!r}")

@@ -14,7 +14,7 @@ class Verdict(str, enum.Enum):
     PASS = "pass"
     FAIL = "fail"
     KNOWN_DEVIATION = "known deviation"
-    """Fails as a registered known deviation diagnoses (``statefulness/known_deviations.py``)."""
+    """Fails as a registered known deviation diagnoses (``statefulness/deviations/registry.py``)."""
     SKIPPED = "skipped"
     """A claim's case that does not apply to the Keras under test."""
     EXPECTED = "expected"
@@ -45,4 +45,4 @@ RULE_VERDICTS = (
     Verdict.NOT_APPLICABLE,
     Verdict.ERROR,
 )
-"""The verdicts of a rule of ``statefulness check`` (``statefulness/check.py``), in the order it counts them."""
+"""The verdicts of a rule of ``statefulness check`` (``statefulness/check/rules.py``), in the order it counts them."""

@@ -14,13 +14,13 @@ import random
 import numpy as np
 import pytest
 
-from statefulness import check_model, kinds
+from statefulness import check_model
 from statefulness._keras import BACKEND, keras, layer_states, to_numpy
-from statefulness.check import EXAMPLES, RULES, known_deviation
-from statefulness.model import stateful_layers
+from statefulness.check import EXAMPLES, RULES, kinds, known_deviation
+from statefulness.tutorial.model import stateful_layers
 
 MODELS = EXAMPLES
-"""Every kind of the catalogue (``statefulness.kinds``), as ``statefulness check --example NAME`` builds it."""
+"""Every kind of the catalogue (``statefulness.check.kinds``), as ``statefulness check --example NAME`` builds it."""
 
 DEFAULT_TIER = (
     "tutorial",

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from statefulness import check_model, kinds
+from statefulness import check_model
 from statefulness._keras import BACKEND, KERAS_MAJOR, keras
-from statefulness.check import EXAMPLES, RULES
+from statefulness.check import EXAMPLES, RULES, kinds
 from statefulness.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +120,9 @@ def test_custom_objects_come_from_a_module_of_the_users_layers(capsys, tmp_path)
 
     (tmp_path / "layers.py").write_text(USERS_LAYERS)
     (tmp_path / "with_dict.py").write_text(USERS_LAYERS + "\nCUSTOM_OBJECTS = {'Scale': Scale}\n")
-    (tmp_path / "no_layers.py").write_text("from statefulness.kinds import Encoder  # imported, not defined here\n")
+    (tmp_path / "no_layers.py").write_text(
+        "from statefulness.check.kinds import Encoder  # imported, not defined here\n"
+    )
     spec = importlib.util.spec_from_file_location("layers", tmp_path / "layers.py")
     layers = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(layers)

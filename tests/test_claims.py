@@ -61,7 +61,7 @@ def test_each_claim_separates_an_outcome_that_meets_it_from_one_that_does_not():
 
 
 def test_known_deviations_match_version_ranges_with_alternatives():
-    from statefulness.known_deviations import DEVIATIONS, Deviation
+    from statefulness.deviations import DEVIATIONS, Deviation
 
     deviation = Deviation(id="x", keras="<3.12 | >=3.14", diagnosis="d", backends=("tensorflow",))
     assert [deviation.covers(v, "tensorflow") for v in ("2.15.0", "3.11.3", "3.12.0", "3.13.2", "3.14.0")] == [
@@ -80,7 +80,7 @@ def test_known_deviations_match_version_ranges_with_alternatives():
 
 def test_a_pre_release_is_judged_by_its_number():
     """keras-nightly (``3.16.0.devN``) is inside ``>=3.14`` and outside ``<3.12``, as its number says."""
-    from statefulness.known_deviations import Deviation
+    from statefulness.deviations import Deviation
 
     assert Deviation(id="x", keras=">=3.14", diagnosis="d").covers("3.16.0.dev2026102704", "tensorflow")
     assert not Deviation(id="x", keras=">=3,<3.12", diagnosis="d").covers("3.16.0.dev2026102704", "tensorflow")

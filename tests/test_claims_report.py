@@ -1,4 +1,4 @@
-"""The claims report, one type (``statefulness/claims_report.py``) for its writer and its readers: it loads
+"""The claims report, one type (``statefulness/reports/claims_report.py``) for its writer and its readers: it loads
 what it dumps, writes atomically, reads the reports of the format before (their claims named by node id)
 with the stable ids, and refuses a file that is none by its path. Every spec test states one claim by a
 ``claim`` marker of its own."""
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from statefulness import cli
-from statefulness.claims_report import CLAIM_IDS_BEFORE, FORMAT, ClaimEntry, ClaimsReport, stable_id
+from statefulness.reports.claims_report import CLAIM_IDS_BEFORE, FORMAT, ClaimEntry, ClaimsReport, stable_id
 from statefulness.verdict import CLAIM_VERDICTS, RULE_VERDICTS, Verdict
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -188,8 +188,8 @@ def test_run_prints_the_claims_table_and_writes_json_and_a_report(tmp_path, caps
 
 
 def test_the_matrix_picture_folds_each_tests_cases_into_one_verdict_per_environment():
-    from statefulness.claims_report import ClaimEntry, ClaimsReport
-    from statefulness.matrix import verdict_grid
+    from statefulness.reports.claims_report import ClaimEntry, ClaimsReport
+    from statefulness.reports.matrix import verdict_grid
     from statefulness.verdict import Verdict
 
     def report(env, verdicts):

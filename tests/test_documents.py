@@ -6,15 +6,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from statefulness import documents
+from statefulness.reports import documents
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_no_generated_document_differs_from_what_its_sources_give():
     """COMPATIBILITY.md, docs/SPEC.md, docs/FINDINGS.md and docs/RULES.md equal what
-    ``python -m statefulness.documents`` renders from the reports, the registry and the rules now."""
-    assert documents.stale(ROOT) == [], "regenerate with `python -m statefulness.documents`"
+    ``python -m statefulness.reports.documents`` renders from the reports, the registry and the rules now."""
+    assert documents.stale(ROOT) == [], "regenerate with `python -m statefulness.reports.documents`"
 
 
 def test_a_document_edited_by_hand_or_a_changed_report_is_found_stale(tmp_path):

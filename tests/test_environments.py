@@ -1,13 +1,18 @@
-"""One list of environments: tox.ini's ``env_list`` (and its pre-release label) is the source; the CI
-workflow makes its jobs from it, and every label names envs that exist."""
+"""One list of environments: tox.ini's table ``[matrix]``, one line per env, is the source; tox (through
+toxfile.py) and the CI workflow make their lists from it, and every label names envs that exist."""
 
 from __future__ import annotations
 
 import configparser
+import importlib.util
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
-from statefulness.documents import ci_matrix, main, tox_lists
+import pytest
+
+from statefulness.reports import environments
+from statefulness.reports.documents import ci_matrix, main, tox_lists
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_the_ci_workflow_takes_its_jobs_from_tox_ini_rather_than_a_copy():
     """The spec job's matrix is the output of ``--ci-matrix``, and the workflow lists no env by name."""
     text = (ROOT / ".github/workflows/matrix.yml").read_text()
-    assert "python -m statefulness.documents --ci-matrix" in text
+    assert "python -m statefulness.reports.documents --ci-matrix" in text
     assert "matrix: ${{ fromJSON(needs.envs.outputs.matrix) }}" in text
     env_list, labels = tox_lists(ROOT)
     named = [env for env in env_list + labels["prerelease"] if f" {env}," in text or f"env: {env}" in text]
@@ -23,7 +28,7 @@ def test_the_ci_workflow_takes_its_jobs_from_tox_ini_rather_than_a_copy():
 
 
 def test_the_ci_matrix_is_every_env_once_with_the_prerelease_ones_allowed_to_fail(capsys):
-    """``python -m statefulness.documents --ci-matrix`` prints one job per env of env_list and of the
+    """``python -m statefulness.reports.documents --ci-matrix`` prints one job per env of env_list and of the
     pre-release label, as the GitHub output ``matrix=JSON``."""
     env_list, labels = tox_lists(ROOT)
     assert main(["--ci-matrix", "--root", str(ROOT)]) == 0
@@ -41,3 +46,36 @@ def test_every_labelled_env_is_defined():
     defined = set(env_list) | {s.split(":", 1)[1] for s in config.sections() if s.startswith("testenv:")}
     for label, envs in labels.items():
         assert set(envs) <= defined, f"label {label} names undefined envs {set(envs) - defined}"
+
+
+def test_the_table_of_environments_names_a_bad_line_and_a_name_given_twice(tmp_path):
+    tox_ini = tmp_path / "tox.ini"
+    tox_ini.write_text("[tox]\n[matrix]\nenvs =\n    tf221 = tensorflow-cpu~=2.21.0 keras~=3.15.0\n    tf222\n")
+    with pytest.raises(ValueError, match=r"\[matrix\] envs: expected 'name = requirement ...', got 'tf222'"):
+        environments.read(tox_ini)
+    tox_ini.write_text("[tox]\n[matrix]\nenvs =\n    tf221 = keras\nprerelease =\n    tf221 = keras-nightly\n")
+    with pytest.raises(ValueError, match=r"\[matrix\] prerelease: the env 'tf221' is given twice"):
+        environments.read(tox_ini)
+
+
+def test_tox_takes_env_list_labels_and_each_envs_deps_from_the_table():
+    """toxfile.py, tox's inline plugin, puts the table in front of tox.ini's own settings: env_list is the
+    table's ``envs``, the label ``prerelease`` its pre-release envs, and each env's deps its line."""
+    pytest.importorskip("tox", reason="tox is not installed here (the lint extra has it)")
+    spec = importlib.util.spec_from_file_location("toxfile_under_test", ROOT / "toxfile.py")
+    toxfile = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(toxfile)
+    table = environments.read(ROOT / "tox.ini")
+
+    core = SimpleNamespace(loaders=[])
+    toxfile.tox_add_core_config(core, None)
+    assert list(core.loaders[0].raw["env_list"]) == [env.name for env in table if not env.prerelease]
+    assert list(core.loaders[0].raw["labels"]["prerelease"]) == [env.name for env in table if env.prerelease]
+    assert list(core.loaders[0].raw["labels"]["quick"]) == ["tf221", "tf215", "jax", "torch"]
+    for env in table:
+        conf = SimpleNamespace(name=env.name, loaders=[])
+        toxfile.tox_add_env_config(conf, None)
+        assert conf.loaders[0].raw["deps"].splitlines() == list(env.requirements)
+    other = SimpleNamespace(name="lint", loaders=[])
+    toxfile.tox_add_env_config(other, None)
+    assert other.loaders == []  # an env outside the table keeps its own deps

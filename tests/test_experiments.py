@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from statefulness import cli, experiments
-from statefulness.claims import Claim, Figures, at_least, at_most, below, differs, equal, fig
 from statefulness.experiments import AlphabetFigures, Experiment, register
+from statefulness.experiments.claims import Claim, Figures, at_least, at_most, below, differs, equal, fig
 
 ROOT = Path(__file__).resolve().parent.parent
 

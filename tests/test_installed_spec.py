@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from statefulness.claims_report import ClaimsReport
+from statefulness.reports.claims_report import ClaimsReport
 
 ROOT = Path(__file__).resolve().parent.parent
 

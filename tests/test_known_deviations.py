@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from statefulness.known_deviations import DEVIATIONS
+from statefulness.deviations import DEVIATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,9 +55,8 @@ def test_known_deviation_ids_are_unique():
 def test_every_predicate_of_the_registry_tells_kinds_of_the_catalogue_apart():
     """A deviation's ``when`` is a ``Predicate`` decided on the model (``check.PREDICATES``, one
     implementation each): each holds for some kind of the catalogue and not for every one."""
-    from statefulness import kinds
-    from statefulness.check import holds
-    from statefulness.known_deviations import PREDICATES
+    from statefulness.check import holds, kinds
+    from statefulness.deviations import PREDICATES
 
     for predicate in PREDICATES:
         verdicts = {kind.id: holds(predicate, kind.build(kind.batch)) for kind in kinds.KINDS}
@@ -65,7 +64,7 @@ def test_every_predicate_of_the_registry_tells_kinds_of_the_catalogue_apart():
 
 
 def test_a_deviation_naming_a_rule_that_does_not_exist_or_a_when_that_is_no_predicate_is_refused():
-    from statefulness.known_deviations import Deviation
+    from statefulness.deviations import Deviation
 
     with pytest.raises(ValueError, match=r"rules: unknown rule ids \['carries-state\[fitt\]'\]"):
         Deviation(id="x", keras=">=3", diagnosis="", rules=("carries-state[fitt]",))
@@ -89,7 +88,7 @@ def test_a_deviation_naming_a_rule_that_does_not_exist_or_a_when_that_is_no_pred
     ],
 )
 def test_a_deviation_explains_only_the_exception_it_names(raises, error, explained):
-    from statefulness.known_deviations import Deviation
+    from statefulness.deviations import Deviation
 
     assert Deviation(id="x", keras=">=3", diagnosis="", raises=raises).explains(error) is explained
 
@@ -100,7 +99,7 @@ def test_every_known_deviation_has_its_workaround_or_the_reason_for_none_in_migr
     import re
     from pathlib import Path
 
-    from statefulness.known_deviations import DEVIATIONS
+    from statefulness.deviations import DEVIATIONS
 
     text = (Path(__file__).resolve().parent.parent / "docs" / "MIGRATING.md").read_text()
     marked = re.findall(r"<!-- deviation: (.+?) -->", text)
@@ -117,8 +116,7 @@ def test_every_rule_a_known_deviation_names_is_a_rule_of_the_check():
 def test_a_rule_that_cannot_apply_to_any_model_here_is_reported_so_even_where_a_deviation_names_it():
     """``check.NOT_APPLICABLE_HERE`` (on Keras 3 models have no ``reset_states()``): the check reports the
     rule not applicable, not the deviation that the spec's breadth claim meets by running it anyway."""
-    from statefulness import kinds
-    from statefulness.check import NOT_APPLICABLE_HERE, check_model
+    from statefulness.check import NOT_APPLICABLE_HERE, check_model, kinds
 
     for rule in NOT_APPLICABLE_HERE:
         result = check_model(kinds.BY_NAME["lstm"].example(), rules=[rule])[rule]

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statefulness.layout import join_steps, split_sequences, stateful_layout
+from statefulness.tutorial.layout import join_steps, split_sequences, stateful_layout
 
 
 def test_piece_j_of_sequence_i_sits_at_row_i_of_batch_j():

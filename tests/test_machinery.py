@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 
 from statefulness._keras import KERAS_MAJOR
-from statefulness.claims_report import ClaimsReport
+from statefulness.reports.claims_report import ClaimsReport
 
 ROOT = Path(__file__).resolve().parent.parent
 
 CONFTEST = """
-from statefulness import known_deviations
+from statefulness import deviations
 from statefulness._keras import BACKEND, KERAS_VERSION
-from statefulness.known_deviations import Covers, Deviation
+from statefulness.deviations import Covers, Deviation
 
 pytest_plugins = ["statefulness.pytest_plugin"]
 
@@ -33,7 +33,7 @@ def here(claim, raises="AssertionError"):
                      tests=(Covers(claim),), raises=raises)
 
 
-known_deviations.DEVIATIONS[:] = [  # keyed by the claims' stable ids
+deviations.DEVIATIONS[:] = [  # keyed by the claims' stable ids
     here("claims/this-keras-breaks"),
     here("claims/fixed-upstream"),
     here("claims/broken-otherwise"),

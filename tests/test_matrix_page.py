@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from statefulness import cli, matrix_page
-from statefulness.known_deviations import DEVIATIONS
+from statefulness import cli
+from statefulness.deviations import DEVIATIONS
+from statefulness.reports import matrix_page
 
 ROOT = Path(__file__).resolve().parents[1]
 RESET = next(d for d in DEVIATIONS if d.id == "model.reset_states() removed")

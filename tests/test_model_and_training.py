@@ -7,7 +7,7 @@ import pytest
 
 import statefulness as sf
 from statefulness._keras import BACKEND, KERAS_VERSION, layer_states
-from statefulness.known_deviations import DEVIATIONS
+from statefulness.deviations import DEVIATIONS
 
 
 @pytest.fixture
@@ -154,14 +154,14 @@ def test_predicting_on_a_stateful_model_for_another_batch_size_is_refused(one_ch
     ],
 )
 def test_run_experiment_names_a_bad_variant_before_training(name, variants, words):
-    from statefulness.experiments import run_experiment
+    from statefulness.experiments.run import run_experiment
 
     with pytest.raises(ValueError, match=words):
         run_experiment(name, epochs=1, variants=variants)
 
 
 def test_run_experiment_trains_only_the_split_variants_asked_for():
-    from statefulness.experiments import run_experiment
+    from statefulness.experiments.run import run_experiment
 
     outcome = run_experiment("split_sequence", epochs=1, variants=("stateless",))
     measured = {k for k, v in outcome.figures.to_dict().items() if v is not None and "_piece" in k}

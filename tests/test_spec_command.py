@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from statefulness import _keras
-from statefulness.claims_report import ClaimsReport
 from statefulness.cli import main
+from statefulness.reports.claims_report import ClaimsReport
 
 SELECTION = "test_each_numpy_yardstick or test_the_tutorials_batch_input_shape"
 """Two quick claims: one that holds everywhere, one a known deviation on Keras 3 (batch_input_shape removed)."""

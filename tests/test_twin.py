@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import statefulness as sf
-from statefulness import kinds
 from statefulness._keras import keras
+from statefulness.check import kinds
 
 TWINNABLE = [shape for shape in kinds.BREADTH if shape.id != "LSTM in a custom Layer"]
 

@@ -8,10 +8,10 @@ import os
 
 import pytest
 
-from statefulness import workers
 from statefulness._keras import BACKEND, KERAS_VERSION
-from statefulness.known_deviations import deviation_for
-from statefulness.report import run_all
+from statefulness.deviations import deviation_for
+from statefulness.experiments import workers
+from statefulness.experiments.report import run_all
 
 pytestmark = pytest.mark.learning
 

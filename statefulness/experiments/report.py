@@ -8,15 +8,16 @@ import sys
 import time
 from pathlib import Path
 
-from ._keras import versions
-from .experiments import EXPERIMENTS, Outcome
+from statefulness._keras import versions
+from statefulness.experiments import EXPERIMENTS, Outcome
+from statefulness.experiments.run import training_steps
 
 
 def run_all(
     names: list[str], seeds: list[int], *, full: bool, progress: bool, jobs: int = 1, epochs: dict | None = None
 ) -> list[Outcome]:
     """Train each experiment for each seed, the longest first: in this process if ``jobs`` is 1, else in
-    that many worker processes of one thread each (``statefulness.workers``); the outcomes come back in
+    that many worker processes of one thread each (``statefulness.experiments.workers``); the outcomes come back in
     the order asked.
     ``epochs``: a shorter schedule for some experiments, by name (the benchmark's)."""
     runs = [(name, seed) for name in names for seed in seeds]
@@ -32,9 +33,9 @@ def run_all(
         (name, seed), accuracy = runs[i], 100 * outcome.accuracy
         print(f"  {name} (seed {seed}) done in {outcome.wall_s:.1f} s, accuracy {accuracy:.2f} %", file=sys.stderr)
 
-    from .workers import run_experiments
+    from statefulness.experiments.workers import run_experiments
 
-    steps = {name: EXPERIMENTS[name].training_steps(full) for name in names}
+    steps = {name: training_steps(name, full) for name in names}
     longest_first = sorted(range(len(runs)), key=lambda i: -steps[runs[i][0]])
     if jobs > 1:
         print(f"training {len(runs)} runs in {min(jobs, len(runs))} worker processes ...", file=sys.stderr, flush=True)

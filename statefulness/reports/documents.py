@@ -1,17 +1,17 @@
 """The generated documents: each is rendered from its sources alone and never edited by hand afterwards.
 Run in a checkout's root (or name it with ``--root``):
 
-    python -m statefulness.documents            # write them all (and docs/matrix.png)
-    python -m statefulness.documents --check    # exit 1, naming them, where a document differs from its sources
+    python -m statefulness.reports.documents            # write them all (and docs/matrix.png)
+    python -m statefulness.reports.documents --check    # exit 1, naming them, where a document differs from its sources
 
 =====================  ===============================================================================
 document               sources
 =====================  ===============================================================================
 COMPATIBILITY.md       the claims reports in docs/reports/ (one per env of tox.ini), the registry of
                        known deviations, docs/MIGRATING.md, docs/upstream/
-docs/FINDINGS.md       the registry (statefulness/known_deviations.py), docs/MIGRATING.md, docs/upstream/
+docs/FINDINGS.md       the registry (statefulness/deviations/registry.py), docs/MIGRATING.md, docs/upstream/
 docs/SPEC.md           docs/reports/claims-tf221.json (the default env's claims report)
-docs/RULES.md          the rules of ``statefulness check`` (statefulness/check.py)
+docs/RULES.md          the rules of ``statefulness check`` (statefulness/check/rules.py)
 =====================  ===============================================================================
 
 A claims report lands in docs/reports/ by ``tox -e ENV`` (which writes reports/claims-ENV.json) and a copy:
@@ -23,8 +23,6 @@ but not compared (matplotlib's bytes vary with its version).
 from __future__ import annotations
 
 import argparse
-import configparser
-import itertools
 import json
 import re
 import sys
@@ -32,15 +30,25 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-from .claims_report import ClaimsReport
-from .known_deviations import DEVIATIONS, Deviation
-from .matrix import GRID, NOT_RUN, SOME_CASES, _claim_name, cases_by_test, env_label, fold, load_report
-from .matrix_page import registry_entry, workarounds
-from .verdict import Verdict
+from statefulness.deviations import DEVIATIONS, Deviation
+from statefulness.reports import environments
+from statefulness.reports.claims_report import ClaimsReport
+from statefulness.reports.matrix import (
+    GRID,
+    NOT_RUN,
+    SOME_CASES,
+    _claim_name,
+    cases_by_test,
+    env_label,
+    fold,
+    load_report,
+)
+from statefulness.reports.matrix_page import registry_entry, workarounds
+from statefulness.verdict import Verdict
 
 REPORTS = Path("docs/reports")
 DEFAULT_ENV = "tf221"
-GENERATOR = "python -m statefulness.documents"
+GENERATOR = "python -m statefulness.reports.documents"
 
 MARK = {
     Verdict.PASS.value: "pass",
@@ -53,29 +61,16 @@ MARK = {
 assert set(MARK) == set(GRID)
 
 
-def expand(spec: str) -> list[str]:
-    """tox's brace expansion: ``tf{212,213}`` -> ``tf212, tf213``."""
-    parts = re.split(r"\{([^}]*)\}", spec)
-    choices = [[p] if i % 2 == 0 else p.split(",") for i, p in enumerate(parts)]
-    return ["".join(c).strip() for c in itertools.product(*choices)]
-
-
 def tox_lists(root: Path) -> tuple[list[str], dict[str, list[str]]]:
-    """tox.ini's ``env_list`` (the matrix) and its labels, each a list of envs."""
-    config = configparser.ConfigParser(interpolation=None)
-    config.read(root / "tox.ini")
-    env_list = [e for line in config["tox"]["env_list"].split() for e in expand(line)]
-    labels = {}
-    for line in config["tox"]["labels"].strip().splitlines():
-        name, _, envs = line.partition("=")
-        labels[name.strip()] = [e.strip() for e in envs.split(",") if e.strip()]
-    return env_list, labels
+    """The matrix of tox.ini (the names of its ``[matrix] envs``) and tox's labels (``prerelease`` among them),
+    each a list of envs (``statefulness.reports.environments``)."""
+    tox_ini = root / "tox.ini"
+    return [env.name for env in environments.read(tox_ini) if not env.prerelease], environments.labels(tox_ini)
 
 
 def tox_envs(root: Path) -> list[str]:
-    """The envs of tox.ini: its ``env_list``, then its pre-release label."""
-    env_list, labels = tox_lists(root)
-    return env_list + labels.get("prerelease", [])
+    """The envs of tox.ini's table: the matrix, then the pre-release ones."""
+    return [env.name for env in environments.read(root / "tox.ini")]
 
 
 def ci_matrix(root: Path) -> dict:
@@ -267,11 +262,11 @@ def findings(root: Path) -> str:
     sections = workarounds((root / "docs/MIGRATING.md").read_text(encoding="utf-8"))
     upstream = _upstream_reports(root)
     lines = [
-        _provenance("statefulness/known_deviations.py, docs/MIGRATING.md and docs/upstream/"),
+        _provenance("statefulness/deviations/registry.py, docs/MIGRATING.md and docs/upstream/"),
         "# Findings: where Keras does not do what the claims say",
         "",
         "Every known deviation of the registry",
-        "([statefulness/known_deviations.py](../statefulness/known_deviations.py)): where it shows (Keras",
+        "([statefulness/deviations/registry.py](../statefulness/deviations/registry.py)): where it shows (Keras",
         "versions, backends; measured at both ends), why (the diagnosis names Keras's source),",
         "the spec's claims it makes fail (each a strict xfail there) and the rules of `statefulness check` it",
         "makes fail on a user's model. Which env met which: [COMPATIBILITY.md](../COMPATIBILITY.md).",
@@ -300,7 +295,7 @@ def findings(root: Path) -> str:
 
 def spec(root: Path) -> str:
     """docs/SPEC.md: every claim of the default env's report, chapter by chapter."""
-    from .matrix import spec_document
+    from statefulness.reports.matrix import spec_document
 
     report = load_report(root / REPORTS / f"claims-{DEFAULT_ENV}.json")
     return _provenance(f"docs/reports/claims-{DEFAULT_ENV}.json") + "\n" + spec_document(report)
@@ -308,10 +303,10 @@ def spec(root: Path) -> str:
 
 def rules(root: Path) -> str:
     """docs/RULES.md: the rules of ``statefulness check``, each with its statement."""
-    from .check import RULES
+    from statefulness.check import RULES
 
     lines = [
-        _provenance("the rules of statefulness/check.py"),
+        _provenance("the rules of statefulness/check/rules.py"),
         "# The rules of `statefulness check`",
         "",
         "The spec's exact claims about state, in generic form, run on any built Keras model with a stateful",
@@ -369,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         partial.write_text(text, encoding="utf-8")
         partial.replace(root / name)
         print(f"wrote {name}")
-    from .matrix import matrix_png
+    from statefulness.reports.matrix import matrix_png
 
     matrix_png(_reports(root)[0], root / "docs/matrix.png")
     print("wrote docs/matrix.png")

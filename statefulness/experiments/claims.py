@@ -7,7 +7,7 @@ A threshold is written once, as a comparison that gives both the check and its t
     at_most("no_reset", fig("with_reset") - 0.05)           # against another figure
     at_least("right", 1.0) & equal("random_right", fig("random"))   # both
 
-The experiments (``statefulness/experiments.py``) declare their claims with these, and the spec,
+The experiments (``statefulness/experiments/catalogue.py``) declare their claims with these, and the spec,
 ``statefulness run`` and the calibration table read them from there. Nothing here loads Keras.
 """
 

@@ -20,10 +20,20 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from .claims_report import ClaimEntry, ClaimsReport
-from .known_deviations import DEVIATIONS, Deviation
-from .matrix import COLOURS, GRID, NOT_RUN, _name_in_chapter, _short, cases_by_test, env_label, env_short, fold
-from .verdict import CLAIM_VERDICTS
+from statefulness.deviations import DEVIATIONS, Deviation
+from statefulness.reports.claims_report import ClaimEntry, ClaimsReport
+from statefulness.reports.matrix import (
+    COLOURS,
+    GRID,
+    NOT_RUN,
+    _name_in_chapter,
+    _short,
+    cases_by_test,
+    env_label,
+    env_short,
+    fold,
+)
+from statefulness.verdict import CLAIM_VERDICTS
 
 CASE_COLOURS = {verdict.value: COLOURS.get(verdict.value, COLOURS[NOT_RUN]) for verdict in CLAIM_VERDICTS}
 """A single case's verdict (a report's own words), in the colours of ``GRID`` (a skipped case: not run)."""

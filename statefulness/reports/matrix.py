@@ -1,6 +1,6 @@
 """Claims reports (``pytest --claims-report PATH``) from several environments, as one table.
 
-A report (``statefulness/claims_report.py``) holds the environment (Python, Keras, backend,
+A report (``statefulness/reports/claims_report.py``) holds the environment (Python, Keras, backend,
 TensorFlow/JAX/PyTorch versions) and, per claim (a spec test's case, by its stable id), its verdict: pass,
 fail, known deviation or skipped, with the figures observed. Reports line up by the claims' stable ids, so
 a report written before a test was renamed, or before the ids were stable, compares with one written after.
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .claims_report import ClaimEntry, ClaimsReport
-from .verdict import Verdict
+from statefulness.reports.claims_report import ClaimEntry, ClaimsReport
+from statefulness.verdict import Verdict
 
 MARK = {Verdict.PASS: "pass", Verdict.FAIL: "**FAIL**", Verdict.KNOWN_DEVIATION: "deviation", Verdict.SKIPPED: "skip"}
 
@@ -240,7 +240,7 @@ def spec_document(report: ClaimsReport) -> str:
         + f", Python {env['python']}) on {report.created or '?'}"
         + (f", at commit {report.commit}" if report.commit else "")
         + ". Verdicts: pass, fail, known deviation "
-        "(the claim fails here as diagnosed in `statefulness/known_deviations.py`), skipped.",
+        "(the claim fails here as diagnosed in `statefulness/deviations/registry.py`), skipped.",
     ]
     chapters: dict[str, list[ClaimEntry]] = {}
     by_id = {claim.claim: claim for claim in report.claims}

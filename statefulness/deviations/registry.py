@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from .rule_ids import RULE_IDS
+from statefulness.rule_ids import RULE_IDS
 
 ALL_BACKENDS = ("tensorflow", "jax", "torch")
 

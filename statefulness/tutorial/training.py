@@ -16,11 +16,11 @@ import math
 
 import numpy as np
 
-from . import _keras
-from ._keras import keras
-from ._validate import check_choice, check_int
-from .data import Dataset
-from .model import ResetStatesEvery
+from statefulness import _keras
+from statefulness._keras import keras
+from statefulness._validate import check_choice, check_int
+from statefulness.tutorial.data import Dataset
+from statefulness.tutorial.model import ResetStatesEvery
 
 RESETS = ("never", "epoch")
 

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from ._keras import flatten, keras, layer_states, pack_like, state_variables, to_numpy
-from ._validate import check_int
-from .model import stateful_layers
+from statefulness._keras import flatten, keras, layer_states, pack_like, state_variables, to_numpy
+from statefulness._validate import check_int
+from statefulness.tutorial.model import stateful_layers
 
 _BATCH_SHAPE_KEYS = ("batch_shape", "batch_input_shape", "build_input_shape")
 """Config keys that hold a whole shape, batch dimension first: ``InputLayer``'s (``batch_shape`` in

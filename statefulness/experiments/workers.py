@@ -43,7 +43,7 @@ def one_thread() -> None:
 
 
 def _train(name, settings):
-    from .experiments import run_experiment
+    from statefulness.experiments.run import run_experiment
 
     return run_experiment(name, **settings)
 
@@ -52,7 +52,7 @@ def run_experiments(tasks, jobs: int, *, finished=None) -> list:
     """``run_experiment(name, **settings)`` for each ``(name, settings)`` of ``tasks``: one after another in
     this process if ``jobs`` is 1, else in :func:`run_in_workers`. Outcomes in the order of ``tasks``;
     ``finished(i, outcome)`` as task ``i`` comes back."""
-    from ._validate import check_int
+    from statefulness._validate import check_int
 
     if check_int("jobs", jobs, low=1) > 1:
         return run_in_workers(tasks, jobs, finished=finished)
@@ -73,7 +73,7 @@ def run_in_workers(tasks, jobs: int, *, finished=None, one_thread_each: bool = T
     ``one_thread_each=False`` leaves the workers the thread counts of this process's environment."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    from ._validate import check_int
+    from statefulness._validate import check_int
 
     jobs = check_int("jobs", jobs, low=1)
     tasks = [(name, dict(settings)) for name, settings in tasks]

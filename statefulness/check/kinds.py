@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._keras import keras
+from statefulness._keras import keras
 
 UNITS = 3
 BATCH = 3
@@ -144,7 +144,7 @@ def _one(layer, **kwargs):
 
 def _tutorial(batch_size, stateful):
     """The tutorial's stateful model: one letter per batch of one, an LSTM of 32 and a softmax over 26."""
-    from .model import build_model
+    from statefulness.tutorial.model import build_model
 
     return build_model((1, 1), 26, stateful=stateful, batch_size=batch_size)
 
@@ -191,3 +191,8 @@ BY_ID = {kind.id: kind for kind in KINDS}
 BY_NAME = {kind.name: kind for kind in KINDS}
 BREADTH = [kind for kind in KINDS if kind.breadth]
 """The kinds the spec's breadth claims run over."""
+
+# Built-in models for ``statefulness check --example NAME``: every kind of the catalogue.
+
+EXAMPLES: dict[str, Callable] = {kind.name: kind.example for kind in KINDS}
+"""Every kind of the catalogue, by its name, at its own batch size with weights drawn from seed 0."""

@@ -27,7 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .verdict import CLAIM_VERDICTS, Verdict
+from statefulness.verdict import CLAIM_VERDICTS, Verdict
 
 FORMAT = "statefulness-claims/2"
 """The ``"format"`` of the reports written now. The reports before it have no such key."""

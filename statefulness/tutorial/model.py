@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._keras import assign_zeros, batches_done, keras, max_steps_per_execution, state_variables, to_numpy
-from ._validate import check_int
-from .data import Dataset
+from statefulness._keras import assign_zeros, batches_done, keras, max_steps_per_execution, state_variables, to_numpy
+from statefulness._validate import check_int
+from statefulness.tutorial.data import Dataset
 
 
 def build_model(

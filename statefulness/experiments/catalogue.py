@@ -2,25 +2,26 @@
 
 An :class:`Experiment` trains the tutorial's model for one framing with the tutorial's schedule (units,
 epochs, batch size, shuffling, resets) through :func:`statefulness.train`, and measures what the tutorial
-reported into a typed record of figures (a :class:`~statefulness.claims.Figures`): the accuracy that
+reported into a typed record of figures (a :class:`~statefulness.experiments.claims.Figures`): the accuracy that
 ``model.evaluate`` gives on the training patterns, and for some experiments more (letters generated from
 a seed, subsequences never seen). It declares its claims, each threshold written once as a comparison
 (``below("accuracy", LEARNT)``). The spec (``spec/test_1*.py``), ``statefulness run``, the claims report
 and the calibration table (``calibration/TABLE.md``, whose per-seed rows show how far each threshold sits
 from what the experiments really give) all read the claims from :data:`EXPERIMENTS`.
 
-Importing this module does not load Keras (``statefulness run --help`` lists the experiments without it).
+Declarations only: this module imports nothing that loads Keras (``statefulness run --help`` lists the
+experiments without it; ``tests/test_layout_of_the_package.py`` checks), and trains nothing: that is
+:mod:`statefulness.experiments.run`.
 """
 
 from __future__ import annotations
 
 import string
-import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import ClassVar, TypedDict
 
-from ._validate import check_choice, check_int
-from .claims import TIERS, Claim, Figures, at_least, at_most, below, differs, equal, fig
+from statefulness.experiments.claims import TIERS, Claim, Figures, at_least, at_most, below, differs, equal, fig
+from statefulness.tutorial.layout import split_sequences, stateful_layout
 
 ALPHABET = string.ascii_uppercase
 
@@ -111,9 +112,9 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Experiment:
-    """One experiment of the tutorial: its framing, its training schedule and its claims. This class runs
-    the alphabet framings and measures accuracy and the prediction for every pattern; subclasses measure
-    more (:meth:`measure`) or train otherwise (:meth:`run`)."""
+    """One experiment of the tutorial: its framing, its training schedule and its claims, as data. What
+    trains and measures it is :mod:`statefulness.experiments.run` (the alphabet framings: accuracy and the
+    prediction for every pattern; each subclass there measures more, or trains otherwise)."""
 
     name: str
     section: str
@@ -135,149 +136,23 @@ class Experiment:
     def schedule(self, full: bool) -> int:
         return self.epochs if full or not self.quick_epochs else self.quick_epochs
 
-    def training_steps(self, full: bool) -> int:
-        """How many batches the schedule trains on (what training time grows with)."""
-        from .data import make_dataset
-
-        return self.schedule(full) * (len(make_dataset(self.framing)) // self.batch_size)
-
-    def run(
-        self,
-        *,
-        seed: int = 7,
-        full: bool = True,
-        epochs: int | None = None,
-        progress: bool = False,
-        xla: bool | None = None,
-    ) -> Outcome:
-        """Train from ``seed`` and measure. ``full=False`` takes the default tier's schedule (and the
-        figures say ``tier="default"``); ``epochs`` overrides the schedule's length, not its tier.
-        ``xla``: train with XLA (``None``: where ``XLA_TRAINING`` says it keeps the same seed's weights)."""
-        from ._keras import seed_everything
-        from .data import make_dataset
-        from .model import build_model
-        from .training import train
-
-        seed, epochs, tier, xla = self._settings(seed, full, epochs, xla)
-        seed_everything(seed, xla=xla)
-        dataset = (
-            make_dataset(self.framing, seed=seed) if self.framing == "variable_length" else make_dataset(self.framing)
-        )
-        model = build_model(
-            dataset.input_shape,
-            dataset.n_classes,
-            units=self.units,
-            stateful=self.stateful,
-            batch_size=self.batch_size if self.stateful else None,
-            jit_compile=xla,
-        )
-        start = time.perf_counter()
-        history = train(
-            model,
-            dataset,
-            epochs=epochs,
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            reset=self.reset,
-            seed=seed,
-            log_every=self.log_every if epochs % self.log_every == 0 else 1,
-            progress=progress,
-        )
-        wall = time.perf_counter() - start
-        weights = digest(model.get_weights())
-        predictions, measured, details = self._measure_alphabet(model, dataset, seed)
-        figures = self.record(epochs=epochs, tier=tier, **measured)
-        return Outcome(self.name, seed, epochs, figures, predictions, history, round(wall, 2), details, weights, xla)
-
-    def _settings(self, seed, full, epochs, xla) -> tuple[int, int, str, bool]:
-        from ._keras import XLA_TRAINING
-
-        seed = check_int("seed", seed, low=0)
-        tier = "full" if full or not self.quick_epochs else "default"
-        epochs = self.schedule(full) if epochs is None else check_int("epochs", epochs, low=1)
-        if xla is not None and not isinstance(xla, bool):
-            raise TypeError(f"xla: expected True, False or None, got {xla!r}")
-        return seed, epochs, tier, XLA_TRAINING if xla is None else xla
-
-    def _measure_alphabet(self, model, dataset, seed):
-        from .model import predict_next, reset_states
-
-        reset_states(model)
-        _, accuracy = model.evaluate(dataset.X, dataset.y, batch_size=self.batch_size, verbose=0)
-        reset_states(model)
-        patterns = sorted(set(dataset.patterns), key=dataset.patterns.index)
-        if self.stateful:  # in sequence from a reset state, as evaluate saw them
-            predictions = {p: predict_next(model, dataset, p) for p in patterns}
-            reset_states(model)
-        else:
-            answers = dataset.decode(model.predict(dataset.encode(patterns), verbose=0))
-            predictions = dict(zip(patterns, answers, strict=True))
-        alphabet = dataset.alphabet
-        right = sum(a == alphabet[alphabet.index(p[-1]) + 1] for p, a in predictions.items())
-        measured = {"accuracy": round(float(accuracy), 6), "patterns_right": right, "patterns": len(predictions)}
-        more, details = self.measure(model, dataset, seed)
-        return predictions, measured | more, details
-
-    def measure(self, model, dataset, seed: int) -> tuple[dict, dict]:
-        """Figures beyond accuracy and patterns (the fields :attr:`record` adds), and their details."""
-        return {}, {}
-
 
 class StatefulAlphabet(Experiment):
+    """Measures, beyond the alphabet framings, letters generated from "A", from a cold "K" and a warmed-up one."""
+
     record = StatefulFigures
-
-    def measure(self, model, dataset, seed):
-        from .model import generate, predict_next, reset_states, warm_up
-
-        from_A = generate(model, dataset, "A", len(dataset.alphabet) - 1)
-        reset_states(model)
-        cold_K = generate(model, dataset, "K", 5)
-        reset_states(model)
-        warm_up(model, dataset, "ABCDEFGHIJ")
-        warm_K = predict_next(model, dataset, "K")
-        reset_states(model)
-        return {"from_A": from_A, "cold_K": cold_K, "cold_K_next": cold_K[0], "warm_K": warm_K}, {}
 
 
 class WithinBatch(Experiment):
+    """Measures, beyond the alphabet framings, random patterns one per call, and a batch against its rows alone."""
+
     record = WithinBatchFigures
-
-    def measure(self, model, dataset, seed):
-        import numpy as np
-
-        from .model import predict_next
-
-        rng = np.random.default_rng(seed)
-        drawn = [dataset.patterns[i] for i in rng.integers(len(dataset), size=20)]
-        answers = [predict_next(model, dataset, p) for p in drawn]  # one pattern per call, batch of 1
-        in_batch = model.predict(dataset.X, batch_size=len(dataset), verbose=0)
-        alone = model.predict(dataset.X, batch_size=1, verbose=0)  # each letter in a batch of its own
-        return {
-            "random_right": sum(a == dataset.next_letter(p) for p, a in zip(drawn, answers, strict=True)),
-            "random": len(drawn),
-            "batch_vs_alone_max_diff": float(np.abs(in_batch - alone).max()),
-        }, {"random_patterns": drawn}
 
 
 class VariableLength(Experiment):
+    """Measures, beyond the alphabet framings, every subsequence of the alphabet, and those never trained on."""
+
     record = VariableLengthFigures
-
-    def measure(self, model, dataset, seed):
-        from .data import all_subsequences
-
-        every = all_subsequences(dataset.length, dataset.alphabet)
-        answers = dataset.decode(model.predict(dataset.encode(every), verbose=0))
-        wrong = [p for p, a in zip(every, answers, strict=True) if a != dataset.next_letter(p[-1])]
-        unseen = [p for p in every if p not in set(dataset.patterns)]
-        unseen_wrong = [p for p in unseen if p in wrong]
-        figures = {
-            "subsequences_right": len(every) - len(wrong),
-            "subsequences": len(every),
-            "unseen_right": len(unseen) - len(unseen_wrong),
-            "unseen": len(unseen),
-            "wrong": " ".join(wrong),
-        }
-        return figures, {"subsequences_wrong": wrong, "unseen": unseen, "unseen_wrong": unseen_wrong}
 
 
 SPLIT = {"sequences": 64, "pieces": 4, "piece_length": 5, "classes": 2, "batch_size": 8, "epochs": 40}
@@ -295,8 +170,6 @@ SPLIT_VARIANTS = {
 
 def split_layouts(seed: int, batch_size: int):
     """The split-sequence task's training and held-out sequences (``SPLIT``), in the stateful layout."""
-    from .layout import split_sequences, stateful_layout
-
     shape = dict(pieces=SPLIT["pieces"], piece_length=SPLIT["piece_length"], classes=SPLIT["classes"])
     return tuple(
         stateful_layout(
@@ -309,81 +182,12 @@ def split_layouts(seed: int, batch_size: int):
 
 
 class SplitSequence(Experiment):
-    """Train the split-sequence model four ways (or ``variants`` of them) and measure each on held-out
+    """Trains the split-sequence model four ways (or ``variants`` of them) and measure each on held-out
     sequences, piece by piece. Accuracy on the pieces after the first is what the claims are about: only
     there must the key come through the state. All four are evaluated the same way: pieces in stateful
     order, state reset at the start of each sequence (a stateless model ignores both)."""
 
     record = SplitFigures
-
-    def training_steps(self, full: bool) -> int:
-        per_epoch = SPLIT["sequences"] * SPLIT["pieces"] // self.batch_size
-        return self.schedule(full) * per_epoch * len(SPLIT_VARIANTS)
-
-    def run(self, *, seed=7, full=True, epochs=None, progress=False, xla=None, variants=None) -> Outcome:
-        from ._keras import seed_everything
-        from .model import ResetStatesEvery, build_model, reset_states
-        from .training import train
-
-        variants = tuple(SPLIT_VARIANTS) if variants is None else variants
-        if not variants:
-            raise ValueError("variants: expected at least one of " + ", ".join(SPLIT_VARIANTS))
-        for variant in variants:
-            check_choice("variants", variant, tuple(SPLIT_VARIANTS))
-        seed, epochs, tier, xla = self._settings(seed, full, epochs, xla)
-        train_layout, test_layout = split_layouts(seed, self.batch_size)
-        start = time.perf_counter()
-        measured, histories, weights = {}, {}, []
-        for variant in variants:
-            stateful, shuffle, reset = SPLIT_VARIANTS[variant]
-            seed_everything(seed, xla=xla)
-            model = build_model(
-                train_layout.X.shape[1:],
-                SPLIT["classes"],
-                units=self.units,
-                stateful=stateful,
-                batch_size=self.batch_size if stateful else None,
-                jit_compile=xla,
-            )
-            histories[variant] = train(
-                model,
-                (train_layout.X, train_layout.y),
-                epochs=epochs,
-                batch_size=self.batch_size,
-                shuffle=shuffle,
-                reset=train_layout.reset_every if reset else "never",
-                seed=seed,
-                progress=progress,
-            )
-            weights += model.get_weights()
-            reset_states(model)
-            probabilities = model.predict(
-                test_layout.X,
-                batch_size=self.batch_size,
-                verbose=0,
-                callbacks=[ResetStatesEvery(test_layout.reset_every)],
-            )
-            right = test_layout.unstack(probabilities.argmax(-1) == test_layout.y.argmax(-1))  # (sequences, pieces)
-            measured[f"{variant}_first_piece"] = round(float(right[:, 0].mean()), 6)
-            measured[f"{variant}_later_pieces"] = round(float(right[:, 1:].mean()), 6)
-        wall = time.perf_counter() - start
-        main = "stateful" if "stateful" in variants else variants[0]
-        figures = SplitFigures(epochs=epochs, tier=tier, accuracy=measured[f"{main}_later_pieces"], **measured)
-        return Outcome(self.name, seed, epochs, figures, {}, histories[main], round(wall, 2), {}, digest(weights), xla)
-
-
-def digest(arrays) -> str:
-    """SHA-256 over the bytes, dtypes and shapes of a list of arrays (a model's weights)."""
-    import hashlib
-
-    import numpy as np
-
-    h = hashlib.sha256()
-    for a in arrays:
-        a = np.ascontiguousarray(a)
-        h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
 
 
 # --- the registry ------------------------------------------------------------------------------------
@@ -421,16 +225,6 @@ def register(experiment: Experiment) -> Experiment:
 def claims_by_id() -> dict[str, Claim]:
     """Every registered claim by id, in the experiments' order."""
     return {c.id: c for e in EXPERIMENTS.values() for c in e.claims}
-
-
-def run_experiment(name: str, **settings) -> Outcome:
-    """Train the experiment ``name`` (see :meth:`Experiment.run` for ``seed``, ``full``, ``epochs``,
-    ``progress``; ``variants`` for ``split_sequence``)."""
-    experiment = EXPERIMENTS[check_choice("experiment", name, tuple(EXPERIMENTS))]
-    if "variants" in settings and not isinstance(experiment, SplitSequence):
-        if settings.pop("variants") is not None:
-            raise ValueError(f"variants: only the split_sequence experiment has variants, not {name!r}")
-    return experiment.run(**settings)
 
 
 # --- thresholds (see calibration/TABLE.md for the per-seed figures behind each) --------------------

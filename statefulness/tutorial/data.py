@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._keras import keras
-from ._validate import check_choice, check_int
+from statefulness._keras import keras
+from statefulness._validate import check_choice, check_int
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import check_int
+from statefulness._validate import check_int
 
 
 @dataclass(frozen=True, eq=False)
