@@ -48,8 +48,9 @@ def test_the_readmes_check_output_is_the_real_output_of_the_command(capsys):
     block = re.search(r"```text\n(statefulness check: .*?)\n```", (ROOT / "README.md").read_text(), re.S)
     assert block, "README.md has no example output of statefulness check"
     shown = block.group(1)
-    assert main(["check", "--example", "stacked-gru-lstm"]) == 0
+    code = main(["check", "--example", "stacked-gru-lstm"])
     printed = capsys.readouterr().out.rstrip("\n")
-    if printed.splitlines()[0] != shown.splitlines()[0]:
+    if printed.splitlines()[0] != shown.splitlines()[0]:  # on JAX, say, known deviations make it exit 1
         pytest.skip(f"the README shows another environment: {shown.splitlines()[0]!r}")
+    assert code == 0
     assert printed == shown
