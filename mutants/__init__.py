@@ -332,8 +332,8 @@ def stateful_built_nonzero():
 
     original = RNN.build
 
-    def build(self, *args, **kwargs):
-        original(self, *args, **kwargs)
+    def build(self, sequences_shape, initial_state_shape=None):  # Keras maps shapes to build by argument name
+        original(self, sequences_shape, initial_state_shape)
         if self.stateful and self.states is not None:
             for state in tree.flatten(self.states):
                 state.assign(0.05 * ops.ones_like(state.value))
@@ -354,3 +354,21 @@ def returned_state_is_the_initial_one():
         return [out[0], *initial_state] if isinstance(out, (list, tuple)) else out
 
     RNN.call = call
+
+
+@mutant("model.export() writes the SavedModel from zero state, and leaves the model reset")
+def export_resets_the_state():
+    from keras.src import ops, tree
+    from keras.src.layers.rnn.rnn import RNN
+    from keras.src.models.model import Model
+
+    original = Model.export
+
+    def export(self, *args, **kwargs):
+        for layer in self._flatten_layers():
+            if isinstance(layer, RNN) and layer.stateful and layer.states is not None:
+                for state in tree.flatten(layer.states):
+                    state.assign(ops.zeros_like(state.value))
+        return original(self, *args, **kwargs)
+
+    Model.export = export

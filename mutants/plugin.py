@@ -22,6 +22,10 @@ def pytest_configure(config):
             f"mutant {name!r} cannot be applied: its patch target is missing in this Keras ({error})"
         ) from None
     config.stash_mutant = name
+    # The LiteRT converter runs in a process of its own (statefulness.deploy.litert): break Keras there too.
+    from statefulness.deploy import litert
+
+    litert._CONVERT = f"from mutants import MUTANTS\nMUTANTS[{name!r}][1]()\n" + litert._CONVERT
 
 
 def pytest_report_header(config):

@@ -46,6 +46,10 @@ __all__ = [
     "seed_everything",
     "XLA_BY_DEFAULT",
     "XLA_TRAINING",
+    "SAVED_MODEL_EXPORT",
+    "ExportArchive",
+    "tflite_interpreter",
+    "quietly",
     "versions",
 ]
 
@@ -86,6 +90,65 @@ with XLA anyway (``jit_compile="auto"``). Not XLA:
   ``steps_per_execution`` 1 or 25 alike; the full schedules would not finish.
 - PyTorch: ``jit_compile=True`` means ``torch.compile``, not XLA; it trains eagerly, as ``"auto"`` does.
 """
+
+
+def _saved_model_export() -> str | None:
+    if BACKEND != "tensorflow":
+        return (
+            f"model.export() of a {BACKEND} model writes its SavedModel through TensorFlow (jax2tf, or none on "
+            "PyTorch), which this env does not install"
+        )
+    if not hasattr(keras.Model, "export"):
+        return f"Keras {KERAS_VERSION} models have no export() (Keras 2.12 added it)"
+    return None
+
+
+SAVED_MODEL_EXPORT: str | None = _saved_model_export()
+"""Why this env cannot export a SavedModel with ``model.export(path)``; None where it can (TensorFlow backend,
+Keras 2.12 or later)."""
+
+
+def _export_archive():
+    if SAVED_MODEL_EXPORT is not None:
+        return None
+    import importlib
+
+    found = getattr(importlib.import_module(f"{keras.__name__}.export"), "ExportArchive", None)
+    if found is None:  # Keras 2.12 has it, but neither imports keras.export nor exports it from there
+        found = importlib.import_module(f"{keras.__name__}.export.export_lib").ExportArchive
+    return found
+
+
+ExportArchive: Any = _export_archive()
+"""``keras.export.ExportArchive`` (a SavedModel with the endpoints and signatures the user writes); None
+where ``SAVED_MODEL_EXPORT`` says there is no SavedModel export."""
+
+
+def quietly(write, path: str) -> None:
+    """``write(path)`` of an export (``model.export``, ``ExportArchive.write_out``) without its printed list
+    of endpoints: ``verbose=False`` where this Keras takes it (3.5 and later print by default; older ones
+    take no such argument and print nothing)."""
+    import inspect
+
+    if "verbose" in inspect.signature(write).parameters:
+        write(path, verbose=False)
+    else:
+        write(path)
+
+
+def tflite_interpreter(model_content: bytes):
+    """An interpreter of a LiteRT (TFLite) flatbuffer: ``ai_edge_litert``'s where installed, else the one
+    TensorFlow ships (``tf.lite.Interpreter``, deprecated from TF 2.20 for the former: its warning is
+    silenced here, as the warning is not under test)."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        import tensorflow as tf
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return tf.lite.Interpreter(model_content=model_content)
+    return Interpreter(model_content=model_content)
 
 
 XLA_BY_DEFAULT: bool = BACKEND == "jax"

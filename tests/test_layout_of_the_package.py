@@ -18,6 +18,8 @@ KERAS_FREE = (
     "statefulness.__main__",
     "statefulness._validate",
     "statefulness.cli",
+    "statefulness.deploy",
+    "statefulness.deploy.litert",
     "statefulness.rule_ids",
     "statefulness.verdict",
     "statefulness.testing",

@@ -11,6 +11,7 @@ the other major version is skipped.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -19,11 +20,13 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from statefulness._keras import BACKEND, KERAS_MAJOR, KERAS_VERSION, clear_session, random_state, restore_random_state
-from statefulness.known_deviations import DEVIATIONS, Deviation
+from statefulness.deviations import DEVIATIONS, Deviation
 
 REPORTS = sorted((Path(__file__).resolve().parent.parent / "docs" / "upstream").glob("*.md"))
 MAX_LINES = 20
 SECTIONS = ("Reproducer", "What happens", "What was expected", "Cause", "Versions")
+UPSTREAM = r"https://github\.com/(keras-team/[\w-]+|google-ai-edge/LiteRT)/issues/new"
+"""Where a report is filed: a repository of Keras, or LiteRT's (the TFLite runtime's home since TF 2.20)."""
 BLOCK = re.compile(r"^```python\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 
 
@@ -39,7 +42,7 @@ def _blocks(text: str) -> list[str]:
 def _deviation(report: Path) -> Deviation:
     name = _field(report.read_text(), "Deviation")
     found = next((deviation for deviation in DEVIATIONS if deviation.id == name), None)
-    assert found is not None, f"{report.name}: no known deviation {name!r} in statefulness/known_deviations.py"
+    assert found is not None, f"{report.name}: no known deviation {name!r} in statefulness/deviations/registry.py"
     return found
 
 
@@ -79,8 +82,8 @@ def test_every_report_names_a_known_deviation_and_where_to_file_it(report):
     text = report.read_text()
     assert text.startswith("# "), f"{report.name}: the first line is not the title"
     _deviation(report)
-    assert re.fullmatch(r"https://github\.com/keras-team/[\w-]+/issues/new", _field(text, "File at") or ""), (
-        f"{report.name}: no 'File at: https://github.com/keras-team/<repo>/issues/new' line"
+    assert re.fullmatch(UPSTREAM, _field(text, "File at") or ""), (
+        f"{report.name}: no 'File at: https://github.com/<keras-team/repo or google-ai-edge/LiteRT>/issues/new' line"
     )
     missing = [section for section in SECTIONS if not re.search(rf"^## {section}$", text, re.MULTILINE)]
     assert not missing, f"{report.name}: sections missing: {missing}"
@@ -110,6 +113,8 @@ def test_every_reproducer_fails_where_its_deviation_shows_and_passes_elsewhere_o
         if not isinstance(raised, AssertionError) and type(raised).__name__ != expected:
             raise raised  # a failure, but not the one the report describes
     elif KERAS_MAJOR in _majors(deviation):
+        if "import tensorflow" in block and importlib.util.find_spec("tensorflow") is None:
+            pytest.skip(f"{report.name} needs TensorFlow, which {here} does not install")
         raised = _run(block, report)
         if raised is not None:
             raise AssertionError(

@@ -687,4 +687,102 @@ DEVIATIONS: list[Deviation] = [
         ),
         rules=("carries-state[fit]",),
     ),
+    Deviation(
+        id="export serves any batch size",
+        keras=">=3,<3.12 | >=3.14",
+        backends=("tensorflow",),
+        raises=PYTEST_DID_NOT_RAISE,
+        diagnosis=(
+            "`model.export()` writes the SavedModel's `serve` for a batch of any size: `make_input_spec` "
+            "(keras/src/export/export_utils.py) replaces the batch dimension of every input with None, so the "
+            "endpoint's signature of a model of batch 3 is `(None, None, 2)`. Traced with a free batch, the "
+            "stateful RNN has no batch size to check, and a request of one row is broadcast against the three "
+            "rows of state: it is answered with three equal rows and overwrites every row's state (the "
+            "in-memory broadcast of keras-team/keras#21183, which the check of Keras 3.12 closed for direct "
+            "calls; from 3.14 the check reads the static shape, `sequences.shape[0]`, None here). Keras 2's "
+            "`export` keeps the batch size and refuses the request. Measured: Keras 3.3.3, 3.4.1, 3.6.0, 3.9.2, "
+            "3.11.3 and 3.15.1 (TensorFlow 2.16 to 2.21) answer; 3.13.2 cannot export (below); Keras 2.12.0, "
+            "2.15.0 and tf-keras 2.21 refuse. Export through an `ExportArchive` whose `serve` takes the "
+            "model's own batch size."
+        ),
+        tests=(Covers("deployment/saved-model-refuses-another-batch-size"),),
+    ),
+    Deviation(
+        id="export of a stateful model fails",
+        keras=">=3.12,<3.14",
+        backends=("tensorflow",),
+        raises="tensorflow.python.framework.errors_impl.OperatorNotAllowedInGraphError",
+        diagnosis=(
+            '`model.export()` of a stateful RNN raises `OperatorNotAllowedInGraphError` ("Using a symbolic '
+            '`tf.Tensor` as a Python `bool` is not allowed"): the export traces `serve` with a free batch '
+            "dimension (`make_input_spec`, keras/src/export/export_utils.py), and the batch-size check that "
+            "PR #21742 added to `RNN.call` compares `ops.shape(sequences)[0]`, symbolic there, in a Python "
+            "`if` (the cause of keras-team/keras#21942; 3.14 compares the static `sequences.shape[0]`). "
+            "Measured: Keras 3.13.2 (TensorFlow 2.21) fails; 3.3.3 to 3.11.3 and 3.15.1 export. An "
+            "`ExportArchive` with the model's own batch size in its input signature exports (the batch is "
+            "static there)."
+        ),
+        upstream="https://github.com/keras-team/keras/issues/21942",
+        tests=(
+            Covers("deployment/saved-model-carries-the-state-between-calls"),
+            Covers("deployment/saved-model-starts-from-the-state-at-export"),
+            Covers("deployment/saved-model-endpoints-share-one-state"),
+            Covers("deployment/saved-model-refuses-another-batch-size"),
+        ),
+    ),
+    Deviation(
+        id="LiteRT converter aborts on a Keras 3 LSTM",
+        keras="~=3.3.0",
+        backends=("tensorflow",),
+        raises="statefulness.deploy.litert.ConverterCrashed",
+        diagnosis=(
+            "On TensorFlow 2.16, `TFLiteConverter.from_keras_model` of a Keras 3 stateful LSTM aborts the "
+            'process: "LLVM ERROR: Failed to infer result type(s)." at a `ReadVariableOp` of the LSTM\'s '
+            "while loop (the MLIR converter, tensorflow/compiler/mlir/lite), with no Python exception to "
+            "catch (`statefulness.deploy.litert` converts in a process of its own, so the claims see a "
+            "`ConverterCrashed`). The same model's SavedModel endpoints convert "
+            "(`from_concrete_functions`, the claim of the reset endpoint). Measured: TensorFlow 2.16.2 with "
+            "Keras 3.3.3 aborts; TensorFlow 2.17.1 (Keras 3.4.1) to 2.21.0 (3.6.0 to 3.15.1), tf-keras 2.21, "
+            "Keras 2.12 and 2.15 convert. The registry keys on the Keras version: 3.3 is the one that this "
+            "matrix pairs with TensorFlow 2.16."
+        ),
+        upstream="https://github.com/tensorflow/tensorflow/issues/63987",
+        tests=(
+            Covers("deployment/litert-carries-the-state-between-invokes"),
+            Covers("deployment/litert-new-interpreter-starts-from-zero"),
+            Covers("deployment/litert-reset-all-variables-zeroes-the-state"),
+        ),
+    ),
+    Deviation(
+        id="LiteRT conversion keeps one of the archive's functions",
+        keras="~=2.12.0",
+        backends=("tensorflow",),
+        diagnosis=(
+            "On TensorFlow 2.12, `TFLiteConverter.from_concrete_functions([serve, reset], loaded)` of an "
+            "`ExportArchive` writes one signature, the last function's (`reset`): `serve` is dropped, so the "
+            "converted model has no endpoint to feed. "
+            "There `from_saved_model(path, signature_keys=['serve', 'reset'])` keeps both, with their names; "
+            "from TensorFlow 2.15 that route keeps only `serving_default`, and `from_concrete_functions` keeps "
+            "both. Measured: TensorFlow 2.12.1 keeps one function; 2.13.1, 2.15.1, 2.16.2, 2.18, 2.21.0 (Keras 3.15.1) "
+            "and tf-keras 2.21 keep both."
+        ),
+        tests=(Covers("deployment/litert-keeps-a-reset-endpoint"),),
+    ),
+    Deviation(
+        id="LiteRT reset_all_variables keeps the state",
+        keras=">=2.12",
+        backends=("tensorflow",),
+        diagnosis=(
+            "`Interpreter.reset_all_variables()` runs `Subgraph::ResetVariableTensors` "
+            "(tensorflow/lite/core/subgraph.cc), which zeroes the tensors flagged `is_variable`: the variable "
+            "tensors of TFLite's own fused RNN kernels. The converter keeps a Keras layer's state in resource "
+            "variables instead (`VAR_HANDLE`, `READ_VARIABLE`, `ASSIGN_VARIABLE`, held in the subgraph's "
+            "resources), which it does not touch: after the reset the next `invoke` goes on from the state "
+            "the previous one left. A new interpreter starts from the state at conversion. Measured: "
+            "TensorFlow 2.12.1, 2.13.1, 2.15.1, 2.17 to 2.21.0 (Keras 2.12 to 2.15, 3.4.1 to 3.15.1, tf-keras) keep "
+            "the state (2.16 cannot convert the model, above). Start again with a "
+            "new interpreter, or convert a `reset` endpoint with the model and run its signature."
+        ),
+        tests=(Covers("deployment/litert-reset-all-variables-zeroes-the-state"),),
+    ),
 ]

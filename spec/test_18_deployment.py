@@ -1,0 +1,235 @@
+"""Chapter 18 (beyond the source document, which never leaves Python): a stateful model deployed. A model
+trained to be run as a stream is served as one: a SavedModel behind TF Serving, a LiteRT (TFLite) file on a
+phone. Users report that there "the state is lost", "the served model gives different answers to the same
+input", "reset does nothing on Android" (tensorflow/tensorflow#47813, #26786, #51880, tensorflow/serving#724).
+What each route does with the state, checked exactly against the NumPy recurrence fed the same stream:
+
+- ``model.export(path)`` (SavedModel, loaded with ``tf.saved_model.load``): the state lives on in the
+  artifact, one per loaded object, shared by its endpoints, starting where the model's was at export.
+- ``keras.export.ExportArchive``: the same, with the input signature and the endpoints the user writes; a
+  ``reset`` endpoint that assigns zeros resets the served state, and survives conversion to LiteRT.
+- ``tf.lite.TFLiteConverter``: the converted model keeps the state between ``invoke`` calls, in resource
+  variables. It converts in a process of its own (``statefulness.deploy.litert.convert``), as on some
+  TensorFlow releases the converter aborts the process on a stateful RNN.
+
+A tiny stateful LSTM (batch 3, 2 features, 3 units, free number of time steps) with drawn weights, fed four
+chunks of 2 steps. The routes need TensorFlow: where it is not installed (the JAX and PyTorch envs), the
+chapter is skipped, saying so."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from statefulness._keras import SAVED_MODEL_EXPORT, ExportArchive, quietly, tflite_interpreter, to_numpy
+from statefulness.deploy import litert
+
+from . import reference
+from .tiny import TOLERANCE, lstm_model, random_inputs, random_weights
+
+tf = pytest.importorskip("tensorflow", reason="the export routes write TensorFlow artifacts; no TensorFlow here")
+
+BATCH, FEATURES, UNITS, STEPS, CHUNKS = 3, 2, 3, 2, 4
+
+needs_export = pytest.mark.skipif(SAVED_MODEL_EXPORT is not None, reason=str(SAVED_MODEL_EXPORT))
+
+LITERT_TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
+"""LiteRT's kernels sum in another order than TensorFlow's (float32): its outputs are held to 1e-4
+relative; a state lost or not reset is off by 1e-2 or more."""
+
+
+def _stream(seed: int):
+    """A stateful model at zero state, its weights, and a stream of chunks with the NumPy recurrence's
+    output on each (the state carried from one chunk to the next)."""
+    rng = np.random.default_rng(seed)
+    weights = random_weights(rng, FEATURES, UNITS)
+    model, layer = lstm_model(weights, batch_size=BATCH, stateful=True)
+    chunks = [random_inputs(rng, BATCH, STEPS, FEATURES) for _ in range(CHUNKS)]
+    outputs, _, _ = reference.stream(chunks, weights)
+    expected = np.split(outputs, CHUNKS, axis=1)
+    return model, layer, weights, chunks, expected
+
+
+def _export(model, path) -> object:
+    quietly(model.export, str(path))
+    return tf.saved_model.load(str(path))
+
+
+def _archive_with_reset(model, layer, path):
+    """The export a stateful model wants: ``serve`` for the model's own batch size only, and ``reset``, an
+    endpoint that assigns zeros to every state variable."""
+    archive = ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serve", model.call, input_signature=[tf.TensorSpec((BATCH, None, FEATURES), tf.float32)])
+
+    @tf.function(input_signature=[])
+    def reset():
+        for state in layer.states:
+            state.assign(tf.zeros_like(state))
+        return {"reset": tf.constant(True)}
+
+    archive.add_endpoint("reset", reset)
+    quietly(archive.write_out, str(path))
+    return tf.saved_model.load(str(path))
+
+
+def _serve(loaded, x, endpoint: str = "serve") -> np.ndarray:
+    if endpoint == "serve":
+        return loaded.serve(tf.constant(x)).numpy()
+    (out,) = loaded.signatures[endpoint](tf.constant(x)).values()
+    return out.numpy()
+
+
+@pytest.mark.claim("deployment/saved-model-carries-the-state-between-calls")
+@needs_export
+def test_an_exported_saved_model_carries_the_state_from_one_serve_call_to_the_next(tmp_path):
+    """``model.export(path)``, loaded with ``tf.saved_model.load``: each call of ``serve`` goes on from the
+    state the previous call left, exactly as the stateful model does (the NumPy recurrence carried over the
+    four chunks)."""
+    model, _, _, chunks, expected = _stream(181)
+    loaded = _export(model, tmp_path / "model")
+    for k, (chunk, want) in enumerate(zip(chunks, expected, strict=True)):
+        np.testing.assert_allclose(_serve(loaded, chunk), want, **TOLERANCE, err_msg=f"serve call {k}")
+
+
+@pytest.mark.claim("deployment/saved-model-starts-from-the-state-at-export")
+@needs_export
+def test_an_exported_saved_model_starts_every_load_from_the_state_the_model_had_when_exported(tmp_path):
+    """The state is exported with the weights: a model exported after a chunk moved its state serves, in
+    every freshly loaded copy, the next chunk from that state, not from zeros (reset the model before
+    exporting to serve from zero state); the model itself is left where it was."""
+    model, _, _, chunks, expected = _stream(182)
+    model(chunks[0])
+    for copy in ("first", "second"):
+        loaded = _export(model, tmp_path / copy)
+        np.testing.assert_allclose(
+            _serve(loaded, chunks[1]), expected[1], **TOLERANCE, err_msg=f"the {copy} load's first call"
+        )
+    np.testing.assert_allclose(to_numpy(model(chunks[1])), expected[1], **TOLERANCE, err_msg="the model itself")
+
+
+@pytest.mark.claim("deployment/saved-model-endpoints-share-one-state")
+@needs_export
+def test_the_endpoints_of_one_loaded_saved_model_share_one_state_and_two_loads_do_not(tmp_path):
+    """``serve`` and the ``serving_default`` signature of one loaded artifact move one state: a call of
+    either goes on from the other's. Two loads of one artifact hold a state each."""
+    model, _, _, chunks, expected = _stream(183)
+    _export(model, tmp_path / "model")
+    first, second = tf.saved_model.load(str(tmp_path / "model")), tf.saved_model.load(str(tmp_path / "model"))
+    np.testing.assert_allclose(_serve(first, chunks[0]), expected[0], **TOLERANCE)
+    np.testing.assert_allclose(_serve(first, chunks[1], "serving_default"), expected[1], **TOLERANCE)
+    np.testing.assert_allclose(_serve(second, chunks[0]), expected[0], **TOLERANCE, err_msg="the second load")
+
+
+@pytest.mark.claim("deployment/saved-model-refuses-another-batch-size")
+@needs_export
+def test_an_exported_saved_model_refuses_a_request_of_another_batch_size_and_keeps_its_state(tmp_path):
+    """As the model refuses a batch of another size (chapter 7), so does its export: a request of one row
+    to a model of batch 3 is refused, and the stored state of the three rows is left as it was."""
+    model, _, _, chunks, expected = _stream(184)
+    loaded = _export(model, tmp_path / "model")
+    _serve(loaded, chunks[0])
+    with pytest.raises((TypeError, ValueError, tf.errors.InvalidArgumentError)):
+        _serve(loaded, chunks[1][:1])
+    np.testing.assert_allclose(_serve(loaded, chunks[1]), expected[1], **TOLERANCE, err_msg="the state moved")
+
+
+@pytest.mark.claim("deployment/archive-refuses-another-batch-size-and-resets")
+@needs_export
+def test_an_export_archive_with_a_fixed_batch_and_a_reset_endpoint_refuses_other_sizes_and_resets(tmp_path):
+    """An ``ExportArchive`` whose ``serve`` takes the model's own batch size, with a ``reset`` endpoint that
+    assigns zeros to the layer's states: a request of one row is refused before it runs, and after
+    ``reset()`` the stream starts again from zero state."""
+    model, layer, _, chunks, expected = _stream(185)
+    loaded = _archive_with_reset(model, layer, tmp_path / "archive")
+    np.testing.assert_allclose(_serve(loaded, chunks[0]), expected[0], **TOLERANCE)
+    with pytest.raises((TypeError, ValueError)):
+        _serve(loaded, chunks[1][:1])
+    np.testing.assert_allclose(_serve(loaded, chunks[1]), expected[1], **TOLERANCE, err_msg="the refusal moved it")
+    loaded.reset()
+    np.testing.assert_allclose(_serve(loaded, chunks[0]), expected[0], **TOLERANCE, err_msg="after reset()")
+
+
+LITERT_SEED = 186
+"""The LiteRT claims share one stream (one conversion, made once)."""
+
+
+@functools.cache
+def _litert() -> bytes:
+    """``TFLiteConverter.from_keras_model`` of the stream's model (at zero state)."""
+    model, *_ = _stream(LITERT_SEED)
+    return litert.convert(model)
+
+
+def _invoke(interpreter, x) -> np.ndarray:
+    (details,) = interpreter.get_input_details()
+    if list(details["shape"]) != list(x.shape):
+        interpreter.resize_tensor_input(details["index"], list(x.shape))
+        interpreter.allocate_tensors()
+    interpreter.set_tensor(details["index"], x)
+    interpreter.invoke()
+    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).copy()
+
+
+def _interpreter(content: bytes):
+    interpreter = tflite_interpreter(content)
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+@pytest.mark.claim("deployment/litert-carries-the-state-between-invokes")
+def test_a_model_converted_to_litert_carries_the_state_from_one_invoke_to_the_next():
+    """``TFLiteConverter.from_keras_model``, run by the LiteRT interpreter: each ``invoke`` goes on from the
+    state the previous one left, as the stateful model does."""
+    _, _, _, chunks, expected = _stream(LITERT_SEED)
+    interpreter = _interpreter(_litert())
+    for k, (chunk, want) in enumerate(zip(chunks, expected, strict=True)):
+        np.testing.assert_allclose(_invoke(interpreter, chunk), want, **LITERT_TOLERANCE, err_msg=f"invoke {k}")
+
+
+@pytest.mark.claim("deployment/litert-new-interpreter-starts-from-zero")
+def test_a_new_litert_interpreter_of_a_converted_model_starts_from_zero_state():
+    """Each interpreter made from the converted model holds its own state, from the model's (zeros) at
+    conversion: a second interpreter, made after the first has run, computes the stream from its start."""
+    _, _, _, chunks, expected = _stream(LITERT_SEED)
+    content = _litert()
+    first = _interpreter(content)
+    _invoke(first, chunks[0])
+    _invoke(first, chunks[1])
+    np.testing.assert_allclose(_invoke(_interpreter(content), chunks[0]), expected[0], **LITERT_TOLERANCE)
+
+
+@pytest.mark.claim("deployment/litert-reset-all-variables-zeroes-the-state")
+def test_the_litert_interpreters_reset_all_variables_returns_the_state_to_zeros():
+    """``Interpreter.reset_all_variables()``, the reset that TFLite's threads prescribe for stateful RNNs,
+    returns the converted model's state to zeros: the stream starts again from its first chunk."""
+    _, _, _, chunks, expected = _stream(LITERT_SEED)
+    interpreter = _interpreter(_litert())
+    _invoke(interpreter, chunks[0])
+    interpreter.reset_all_variables()
+    np.testing.assert_allclose(_invoke(interpreter, chunks[0]), expected[0], **LITERT_TOLERANCE)
+
+
+@pytest.mark.claim("deployment/litert-keeps-a-reset-endpoint")
+@needs_export
+def test_a_reset_endpoint_of_an_export_archive_survives_conversion_to_litert_and_resets(tmp_path):
+    """Converted from the archive's concrete functions (``serve`` and ``reset``), the LiteRT model has a
+    signature for each, sharing one state: ``serve`` carries it, the signature without inputs (``reset``)
+    returns it to zeros."""
+    model, layer, _, chunks, expected = _stream(189)
+    _archive_with_reset(model, layer, tmp_path / "archive")
+    interpreter = tflite_interpreter(litert.convert(tmp_path / "archive", "serve", "reset"))
+    signatures = interpreter.get_signature_list()
+    serves = [key for key, io in signatures.items() if io["inputs"]]
+    resets = [key for key, io in signatures.items() if not io["inputs"]]
+    assert len(serves) == len(resets) == 1, f"the converted model's signatures: {signatures}"
+    (serve,), (reset,) = serves, resets
+    run, name = interpreter.get_signature_runner(serve), signatures[serve]["inputs"][0]
+    for k, (chunk, want) in enumerate(zip(chunks[:2], expected[:2], strict=True)):
+        (out,) = run(**{name: chunk}).values()
+        np.testing.assert_allclose(out, want, **LITERT_TOLERANCE, err_msg=f"serve {k}")
+    interpreter.get_signature_runner(reset)()
+    (out,) = run(**{name: chunks[0]}).values()
+    np.testing.assert_allclose(out, expected[0], **LITERT_TOLERANCE, err_msg="after the reset signature")
