@@ -6,7 +6,8 @@ framings, the tutorial's model, one-call training, and the few things users of s
 
 The package is laid out by subsystem: ``tutorial`` (the library above), ``experiments`` (the tutorial's
 learning experiments and their claims), ``check`` (the state rules, run on any stateful model),
-``deviations`` (the registry of known deviations), ``reports`` (claims reports, the matrix, the generated
+``deploy`` (``export``: an artifact of a stateful model that keeps its state rules), ``deviations`` (the
+registry of known deviations), ``reports`` (claims reports, the matrix, the generated
 documents); ``_keras`` is the one module that knows Keras versions and backends, ``cli`` the command line
 on top. ``experiments``' declarations, ``deviations`` and ``reports`` load no Keras.
 
@@ -43,6 +44,7 @@ _WHERE = {
     "step_model": "tutorial.twin",
     "step_states": "tutorial.twin",
     "check_model": "check.rules",
+    "export": "deploy.export",
     "stateful_layout": "tutorial.layout",
     "split_sequences": "tutorial.layout",
 }

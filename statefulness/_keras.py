@@ -49,6 +49,7 @@ __all__ = [
     "SAVED_MODEL_EXPORT",
     "ExportArchive",
     "tflite_interpreter",
+    "tensorflow",
     "quietly",
     "versions",
 ]
@@ -134,6 +135,13 @@ def quietly(write, path: str) -> None:
         write(path, verbose=False)
     else:
         write(path)
+
+
+def tensorflow():
+    """TensorFlow, for the export routes: imported on first use (the JAX and PyTorch envs install none)."""
+    import tensorflow as tf
+
+    return tf
 
 
 def tflite_interpreter(model_content: bytes):

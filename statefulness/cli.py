@@ -166,6 +166,22 @@ def _parser() -> argparse.ArgumentParser:
         "--against", type=Path, metavar="FILE", help="compare with a record made by --record (e.g. before an upgrade)"
     )
 
+    from statefulness.deploy import FORMATS
+
+    export = sub.add_parser(
+        "export",
+        help="write a deployable copy of your saved stateful model (SavedModel or LiteRT) that keeps its state rules",
+        description="Write a copy of a saved stateful Keras model for serving: it starts from zero state, "
+        "refuses a request of another batch size, and has a reset endpoint (a signature without inputs in "
+        "LiteRT). Exit 0 when written, 1 when the converter fails, 2 on bad input; nothing is left half-written.",
+    )
+    export.add_argument("model", type=Path, metavar="MODEL", help="a saved model (.keras, or .h5 on Keras 2)")
+    export.add_argument(
+        "output", type=Path, metavar="OUTPUT", help="where to write it: a new directory (saved_model) or file (litert)"
+    )
+    export.add_argument("--format", choices=FORMATS, default=FORMATS[0], help=f"default: {FORMATS[0]}")
+    export.add_argument("--custom-objects", metavar="MODULE", help="a module with your model's own layers (as check)")
+
     matrix = sub.add_parser("matrix", help="a table of claims by environment, from claims reports")
     matrix.add_argument(
         "reports", nargs="+", type=Path, metavar="REPORT", help="claims reports written by `pytest --claims-report`"
@@ -229,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         return _spec_doc(args)
     if args.command == "check":
         return _check(args)
+    if args.command == "export":
+        return _export(args)
     return _matrix(args)
 
 
@@ -323,7 +341,7 @@ def _check(args) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import json
 
-    from statefulness._keras import keras, quiet_backend_logs
+    from statefulness._keras import quiet_backend_logs
     from statefulness.check import (
         EXAMPLES,
         check_model,
@@ -348,11 +366,9 @@ def _check(args) -> int:
         model = EXAMPLES[args.example]()
         custom = {**CUSTOM_OBJECTS, **(custom or {})}
     else:
-        try:
-            model = keras.models.load_model(args.model, custom_objects=custom, compile=False)
-        except Exception as error:  # noqa: BLE001 - whatever Keras raises, the user gets one line
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            return _usage(f"MODEL: could not load a Keras model from {args.model}: {first}")
+        model, failure = _load_model(args.model, custom)
+        if failure:
+            return _usage(failure)
     try:
         record: Any = json.loads(args.against.read_text()) if args.against else None
     except ValueError as error:
@@ -382,6 +398,48 @@ def _check(args) -> int:
         args.record.write_text(json.dumps(record_model(model, report, custom_objects=custom)) + "\n")
         print(f"\nrecorded to {args.record}")
     return 0 if report.passed(allow_known=args.allow_known) and not changes else 1
+
+
+def _load_model(path: Path, custom: dict | None):
+    """The model saved at ``path``, and None; or None and what went wrong, in one line."""
+    from statefulness._keras import keras
+
+    try:
+        return keras.models.load_model(path, custom_objects=custom, compile=False), None
+    except Exception as error:  # noqa: BLE001 - whatever Keras raises, the user gets one line
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return None, f"MODEL: could not load a Keras model from {path}: {first}"
+
+
+def _export(args) -> int:
+    if not args.model.is_file():
+        return _usage(f"MODEL: {args.model} is not a file")
+    if args.output.exists():
+        return _usage(
+            f"OUTPUT: {args.output} exists; export writes a new {'file' if args.format == 'litert' else 'directory'}"
+        )
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from statefulness._keras import quiet_backend_logs
+    from statefulness.deploy import litert
+    from statefulness.deploy.export import export
+
+    quiet_backend_logs()
+    try:
+        custom = _custom_objects(args.custom_objects) if args.custom_objects else None
+    except (ValueError, ImportError, OSError) as error:
+        return _usage(str(error))
+    model, failure = _load_model(args.model, custom)
+    if failure:
+        return _usage(failure)
+    try:
+        written = export(model, args.output, format=args.format, custom_objects=custom)
+    except (TypeError, ValueError, RuntimeError) as error:
+        if isinstance(error, (litert.ConverterFailed, litert.ConverterCrashed)):
+            print(f"statefulness: {error}", file=sys.stderr)
+            return 1
+        return _usage(str(error))
+    print(f"wrote {written} ({args.format}): serve takes batches of {model.inputs[0].shape[0]}, reset zeroes the state")
+    return 0
 
 
 def _custom_objects(module: str) -> dict:

@@ -1,11 +1,17 @@
-"""``statefulness.deploy.litert.convert``: bad arguments are refused naming the argument, before a process
-starts; a converter that raises in its own process is a ``ConverterFailed`` with the converter's words."""
+"""Deployment: ``statefulness.export`` (and ``statefulness export``) writes an artifact that keeps the state
+rules for every kind of model, or nothing; ``statefulness.deploy.litert.convert`` refuses bad arguments,
+naming them, before a process starts, and a converter that raises in its own process is a
+``ConverterFailed`` with the converter's words."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from statefulness._keras import SAVED_MODEL_EXPORT, keras, quietly
+import statefulness
+from statefulness import cli
+from statefulness._keras import SAVED_MODEL_EXPORT, keras, layer_states, quietly, tensorflow, tflite_interpreter
+from statefulness.check import chunked_outputs, kinds
 from statefulness.deploy import litert
 
 pytest.importorskip("tensorflow", reason="the LiteRT converter is TensorFlow's; no TensorFlow here")
@@ -38,3 +44,96 @@ def test_convert_of_a_signature_the_saved_model_lacks_is_a_converter_failure_wit
     with pytest.raises(litert.ConverterFailed, match="no_such_signature"):
         litert.convert(tmp_path / "model", "no_such_signature")
     assert not list(tmp_path.glob("*.tflite"))
+
+
+needs_export = pytest.mark.skipif(SAVED_MODEL_EXPORT is not None, reason=str(SAVED_MODEL_EXPORT))
+
+
+@needs_export
+@pytest.mark.parametrize("kind", kinds.BREADTH, ids=str)
+def test_an_export_of_every_kind_starts_from_zero_state_refuses_another_batch_size_and_resets(kind, tmp_path):
+    """``statefulness.export`` of a model that holds a state: the artifact computes, fed two chunks, what the
+    checker's yardstick says the model computes on them from zero state; refuses a request of one row
+    before it runs; ``reset()`` starts the stream again; the model keeps its own state."""
+    tf = tensorflow()
+    model = kind.build(kinds.BATCH)
+    kind.set_weights(model, 0)
+    first, *later = kind.chunks(0, [kinds.STEPS] * 3)
+    expected = chunked_outputs(model, later, custom_objects=kinds.CUSTOM_OBJECTS)  # from zero state
+    model(first)
+    held = [layer_states(layer) for layer in statefulness.stateful_layers(model)]
+
+    served = tf.saved_model.load(str(statefulness.export(model, tmp_path / "m", custom_objects=kinds.CUSTOM_OBJECTS)))
+
+    got = np.concatenate([served.serve(tf.constant(chunk)).numpy() for chunk in later], axis=1)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5, err_msg=f"{kind}: the artifact's stream")
+    with pytest.raises((TypeError, ValueError)):
+        served.serve(tf.constant(later[0][:1]))
+    served.reset()
+    np.testing.assert_allclose(
+        served.serve(tf.constant(later[0])).numpy(), expected[:, : kinds.STEPS], rtol=1e-5, atol=1e-5
+    )
+    for before, layer in zip(held, statefulness.stateful_layers(model), strict=True):
+        for a, b in zip(before, layer_states(layer), strict=True):
+            np.testing.assert_array_equal(a, b, err_msg=f"{kind}: export moved the model's state")
+
+
+@needs_export
+def test_an_export_to_litert_carries_the_state_and_its_reset_signature_zeroes_it(tmp_path):
+    """``format="litert"``: one file, whose signature with inputs carries the state from one call to the
+    next, and whose signature without inputs returns it to zeros."""
+    model = kinds.BY_NAME["lstm"].build(kinds.BATCH)
+    kinds.BY_NAME["lstm"].set_weights(model, 1)
+    chunk, again = kinds.BY_NAME["lstm"].chunks(1, [kinds.STEPS] * 2)
+    expected = chunked_outputs(model, [chunk, again])
+
+    path = statefulness.export(model, tmp_path / "model.tflite", format="litert")
+
+    interpreter = tflite_interpreter(path.read_bytes())
+    found = interpreter.get_signature_list()
+    (serve,) = [key for key, io in found.items() if io["inputs"]]
+    (reset,) = [key for key, io in found.items() if not io["inputs"]]
+    run, name = interpreter.get_signature_runner(serve), found[serve]["inputs"][0]
+    (a,) = run(**{name: chunk}).values()
+    (b,) = run(**{name: again}).values()
+    np.testing.assert_allclose(np.concatenate([a, b], axis=1), expected, rtol=1e-4, atol=1e-5)
+    interpreter.get_signature_runner(reset)()
+    (c,) = run(**{name: chunk}).values()
+    np.testing.assert_allclose(c, expected[:, : kinds.STEPS], rtol=1e-4, atol=1e-5)
+    assert [p.name for p in tmp_path.iterdir()] == ["model.tflite"]
+
+
+def test_export_names_the_bad_argument_and_writes_nothing(tmp_path):
+    stateless = keras.Sequential([keras.Input((2, 1)), keras.layers.LSTM(2)])
+    with pytest.raises(ValueError, match="model: expected a model with a stateful recurrent layer"):
+        statefulness.export(stateless, tmp_path / "m")
+    with pytest.raises(TypeError, match="model: expected a keras.Model"):
+        statefulness.export("model.keras", tmp_path / "m")
+    with pytest.raises(ValueError, match="format"):
+        statefulness.export(_model(), tmp_path / "m", format="onnx")
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(FileExistsError, match="path: .*taken exists"):
+        statefulness.export(_model(), tmp_path / "taken")
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+@needs_export
+def test_a_converter_that_fails_leaves_no_file_and_no_scratch(tmp_path, monkeypatch):
+    def fail(*args, **kwargs):
+        raise litert.ConverterFailed("the TFLite converter failed: on purpose")
+
+    monkeypatch.setattr(litert, "convert", fail)
+    with pytest.raises(litert.ConverterFailed, match="on purpose"):
+        statefulness.export(_model(), tmp_path / "model.tflite", format="litert")
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_export
+def test_the_export_command_writes_the_artifact_and_refuses_an_existing_output(tmp_path, capsys):
+    model = _model()
+    model.save(tmp_path / "model.keras")
+    assert cli.main(["export", str(tmp_path / "model.keras"), str(tmp_path / "served")]) == 0
+    assert "serve takes batches of 2" in capsys.readouterr().out
+    assert (tmp_path / "served" / "saved_model.pb").is_file()
+    assert cli.main(["export", str(tmp_path / "model.keras"), str(tmp_path / "served")]) == 2
+    assert "OUTPUT:" in capsys.readouterr().err

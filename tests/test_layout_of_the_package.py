@@ -51,6 +51,7 @@ LOADS_KERAS = (
     "statefulness.check.report",
     "statefulness.check.rules",
     "statefulness.check.subject",
+    "statefulness.deploy.export",
     "statefulness.experiments.report",
     "statefulness.experiments.run",
     "statefulness.tutorial.data",

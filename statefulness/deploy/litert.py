@@ -50,6 +50,13 @@ def _last_words(stderr: str) -> str:
     return " ".join(lines[-3:])[-300:]
 
 
+def signatures(flatbuffer: bytes) -> dict:
+    """The signatures of a LiteRT flatbuffer, as its interpreter lists them (``get_signature_list()``)."""
+    from statefulness._keras import tflite_interpreter  # the interpreter is TensorFlow's or LiteRT's
+
+    return tflite_interpreter(flatbuffer).get_signature_list()
+
+
 class ConverterCrashed(RuntimeError):
     """The converter took its process down (a signal: an ``abort`` in TensorFlow's C++), with its last words."""
 
