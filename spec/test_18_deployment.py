@@ -8,6 +8,8 @@ What each route does with the state, checked exactly against the NumPy recurrenc
   artifact, one per loaded object, shared by its endpoints, starting where the model's was at export.
 - ``keras.export.ExportArchive``: the same, with the input signature and the endpoints the user writes; a
   ``reset`` endpoint that assigns zeros resets the served state, and survives conversion to LiteRT.
+- ``model.export(path, format="onnx")`` (tf2onnx), run by onnxruntime: ONNX holds no state between runs;
+  the step model (``statefulness.step_model``), with the state as inputs and outputs, carries it exactly.
 - ``tf.lite.TFLiteConverter``: the converted model keeps the state between ``invoke`` calls, in resource
   variables. It converts in a process of its own (``statefulness.deploy.litert.convert``), as on some
   TensorFlow releases the converter aborts the process on a stateful RNN.
@@ -19,21 +21,33 @@ chapter is skipped, saying so."""
 from __future__ import annotations
 
 import functools
+import importlib.util
 
 import numpy as np
 import pytest
 
-from statefulness._keras import SAVED_MODEL_EXPORT, ExportArchive, quietly, tflite_interpreter, to_numpy
+import statefulness
+from statefulness._keras import (
+    ONNX_EXPORT,
+    SAVED_MODEL_EXPORT,
+    ExportArchive,
+    quietly,
+    tensorflow,
+    tflite_interpreter,
+    to_numpy,
+)
 from statefulness.deploy import litert
 
 from . import reference
 from .tiny import TOLERANCE, lstm_model, random_inputs, random_weights
 
-tf = pytest.importorskip("tensorflow", reason="the export routes write TensorFlow artifacts; no TensorFlow here")
+tf = tensorflow() if importlib.util.find_spec("tensorflow") else None
+pytestmark = pytest.mark.skipif(tf is None, reason="the export routes write TensorFlow artifacts; no TensorFlow here")
 
 BATCH, FEATURES, UNITS, STEPS, CHUNKS = 3, 2, 3, 2, 4
 
 needs_export = pytest.mark.skipif(SAVED_MODEL_EXPORT is not None, reason=str(SAVED_MODEL_EXPORT))
+needs_onnx = pytest.mark.skipif(ONNX_EXPORT is not None, reason=str(ONNX_EXPORT))
 
 LITERT_TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
 """LiteRT's kernels sum in another order than TensorFlow's (float32): its outputs are held to 1e-4
@@ -233,3 +247,46 @@ def test_a_reset_endpoint_of_an_export_archive_survives_conversion_to_litert_and
     interpreter.get_signature_runner(reset)()
     (out,) = run(**{name: chunks[0]}).values()
     np.testing.assert_allclose(out, expected[0], **LITERT_TOLERANCE, err_msg="after the reset signature")
+
+
+def _onnx(model, path, first_call):
+    """Export ``model`` to ONNX and open it with onnxruntime. Keras exports to ONNX only a model that has
+    been called (``export_onnx``: "The model provided has never called"), so it is called once on
+    ``first_call`` and reset first."""
+    import warnings
+
+    import onnxruntime
+
+    model(first_call)
+    statefulness.reset_states(model)
+    with warnings.catch_warnings():  # Keras's patch of tf2onnx for NumPy 2 reads np.object (a FutureWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        model.export(str(path), format="onnx", verbose=False)
+    session = onnxruntime.InferenceSession(str(path))
+    return session, [given.name for given in session.get_inputs()]
+
+
+@pytest.mark.claim("deployment/onnx-carries-the-state-between-runs")
+@needs_onnx
+def test_a_model_exported_to_onnx_carries_the_state_from_one_run_to_the_next(tmp_path):
+    """``model.export(path, format="onnx")``, run by onnxruntime: each run goes on from the state the
+    previous one left, as the stateful model does."""
+    model, _, _, chunks, expected = _stream(190)
+    session, (name,) = _onnx(model, tmp_path / "model.onnx", chunks[0])
+    for k, (chunk, want) in enumerate(zip(chunks, expected, strict=True)):
+        (out,) = session.run(None, {name: chunk})
+        np.testing.assert_allclose(out, want, **TOLERANCE, err_msg=f"run {k}")
+
+
+@pytest.mark.claim("deployment/onnx-step-model-carries-the-state-as-inputs-and-outputs")
+@needs_onnx
+def test_the_step_model_exported_to_onnx_carries_the_state_given_to_it_and_given_back(tmp_path):
+    """The step model (``statefulness.step_model``: the state as inputs and outputs) exported to ONNX
+    computes the stream exactly when each run is given the state the previous run gave back, from zeros."""
+    model, _, _, chunks, expected = _stream(191)
+    step = statefulness.step_model(model)
+    session, names = _onnx(step, tmp_path / "step.onnx", [chunks[0], *statefulness.step_states(model)])
+    state = [np.zeros((BATCH, UNITS), "float32") for _ in names[1:]]
+    for k, (chunk, want) in enumerate(zip(chunks, expected, strict=True)):
+        out, *state = session.run(None, dict(zip(names, [chunk, *state], strict=True)))
+        np.testing.assert_allclose(out, want, **TOLERANCE, err_msg=f"run {k}")

@@ -47,6 +47,7 @@ __all__ = [
     "XLA_BY_DEFAULT",
     "XLA_TRAINING",
     "SAVED_MODEL_EXPORT",
+    "ONNX_EXPORT",
     "ExportArchive",
     "tflite_interpreter",
     "tensorflow",
@@ -135,6 +136,24 @@ def quietly(write, path: str) -> None:
         write(path, verbose=False)
     else:
         write(path)
+
+
+def _onnx_export() -> str | None:
+    import importlib.util
+
+    if SAVED_MODEL_EXPORT is not None:
+        return SAVED_MODEL_EXPORT
+    if KERAS_MAJOR < 3 or importlib.util.find_spec(f"{keras.__name__}.src.export.onnx") is None:
+        return f"Keras {KERAS_VERSION} has no model.export(format='onnx')"
+    missing = [name for name in ("tf2onnx", "onnx", "onnxruntime") if importlib.util.find_spec(name) is None]
+    if missing:
+        return f"ONNX export needs {', '.join(missing)}, not installed here (pip install 'statefulness[onnx]')"
+    return None
+
+
+ONNX_EXPORT: str | None = _onnx_export()
+"""Why this env cannot export to ONNX with ``model.export(path, format="onnx")`` and run it with
+onnxruntime; None where it can (TensorFlow backend, a Keras 3 with the ONNX route, the ``onnx`` extra)."""
 
 
 def tensorflow():

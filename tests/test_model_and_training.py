@@ -7,7 +7,7 @@ import pytest
 
 import statefulness as sf
 from statefulness._keras import BACKEND, KERAS_VERSION, layer_states
-from statefulness.deviations import DEVIATIONS
+from statefulness.deviations import DEVIATIONS, TORCH_FUSED_LSTM
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_train_returns_one_history_entry_per_epoch_and_restores_steps_per_execut
 FIT_OF_AN_LSTM = [  # the known deviations that make fit of a stateful LSTM fail on this Keras and backend
     d.id
     for d in DEVIATIONS
-    if "carries-state[fit]" in d.rules and d.when in (None, "torch_fused_lstm") and d.covers(KERAS_VERSION, BACKEND)
+    if "carries-state[fit]" in d.rules and d.when in (None, TORCH_FUSED_LSTM) and d.covers(KERAS_VERSION, BACKEND)
 ]
 
 

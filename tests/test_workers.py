@@ -18,7 +18,7 @@ pytestmark = pytest.mark.learning
 SHORT = {"one_char": 40, "within_batch": 100, "variable_length": 2, "stateful": 30, "split_sequence": 5}
 """Every kind of experiment (stateless, one batch, variable length, stateful, split sequences), shortened."""
 
-_STATEFUL_FIT = "test_15_stateful.py::test_a_stateful_lstm_reset_every_epoch_learns_the_alphabet"
+_STATEFUL_FIT = "stateful/stateful_learns"  # the claim id of chapter 15's stateful LSTM trained with fit
 _FIT = deviation_for(_STATEFUL_FIT, KERAS_VERSION, BACKEND)
 FIT_OF_A_STATEFUL_LSTM_RAISES = None if _FIT is None else (_FIT[1].raises or _FIT[0].raises)
 """The error with which ``fit`` of a stateful LSTM fails here (a known deviation: PyTorch), or None."""

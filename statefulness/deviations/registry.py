@@ -728,7 +728,28 @@ DEVIATIONS: list[Deviation] = [
             Covers("deployment/saved-model-starts-from-the-state-at-export"),
             Covers("deployment/saved-model-endpoints-share-one-state"),
             Covers("deployment/saved-model-refuses-another-batch-size"),
+            Covers("deployment/onnx-carries-the-state-between-runs"),
         ),
+    ),
+    Deviation(
+        id="ONNX holds no state",
+        keras=">=3.11,<3.12 | >=3.14",
+        backends=("tensorflow",),
+        diagnosis=(
+            'An ONNX model holds no state between runs: exporting with `model.export(path, format="onnx")` '
+            "(tf2onnx, keras/src/export/onnx.py) freezes the state variables into constants with their "
+            "values at export, and tf2onnx, to recover from the freezing failure, strips the "
+            '`AssignVariableOp`s that would update them ("TF freezing failed. Attempting to fix freezing '
+            'errors. Removed ... AssignVariableOp"). Every run starts from the exported state: the stream '
+            'restarts at each call. By design (onnx/tensorflow-onnx#1152: "All onnx models are stateless ... '
+            'make the model have an additional input and output for the state"). Measured with tf2onnx '
+            "1.17.0 and onnxruntime 1.32.0: Keras 3.11.3 (TensorFlow 2.20) and 3.15.1 (2.21) lose the state; "
+            "3.13.2 cannot export (the deviation above); Keras 3.4.1 and 3.6.0 have no ONNX route; 3.9.2 "
+            "was not measured (its TensorFlow's protobuf is older than onnx 1.23 needs). Export the step "
+            "model (`statefulness.step_model`), whose state is an input and an output."
+        ),
+        upstream="https://github.com/onnx/tensorflow-onnx/issues/1152",
+        tests=(Covers("deployment/onnx-carries-the-state-between-runs"),),
     ),
     Deviation(
         id="LiteRT converter aborts on a Keras 3 LSTM",
