@@ -801,7 +801,8 @@ DEVIATIONS: list[Deviation] = [
             "resources), which it does not touch: after the reset the next `invoke` goes on from the state "
             "the previous one left. A new interpreter starts from the state at conversion. Measured: "
             "TensorFlow 2.12.1, 2.13.1, 2.15.1, 2.17 to 2.21.0 (Keras 2.12 to 2.15, 3.4.1 to 3.15.1, tf-keras) keep "
-            "the state (2.16 cannot convert the model, above). Start again with a "
+            "the state (2.16 cannot convert the model, above), with TensorFlow's interpreter and with "
+            "ai-edge-litert 2.3.0's (tox -e deploy). Start again with a "
             "new interpreter, or convert a `reset` endpoint with the model and run its signature."
         ),
         tests=(Covers("deployment/litert-reset-all-variables-zeroes-the-state"),),
