@@ -10,9 +10,19 @@ import pytest
 
 import statefulness
 from statefulness import cli
-from statefulness._keras import SAVED_MODEL_EXPORT, keras, layer_states, quietly, tensorflow, tflite_interpreter
+from statefulness._keras import (
+    BACKEND,
+    KERAS_VERSION,
+    SAVED_MODEL_EXPORT,
+    keras,
+    layer_states,
+    quietly,
+    tensorflow,
+    tflite_interpreter,
+)
 from statefulness.check import chunked_outputs, kinds
 from statefulness.deploy import litert
+from statefulness.deviations import DEVIATIONS
 
 pytest.importorskip("tensorflow", reason="the LiteRT converter is TensorFlow's; no TensorFlow here")
 
@@ -49,8 +59,22 @@ def test_convert_of_a_signature_the_saved_model_lacks_is_a_converter_failure_wit
 needs_export = pytest.mark.skipif(SAVED_MODEL_EXPORT is not None, reason=str(SAVED_MODEL_EXPORT))
 
 
+_CUSTOM_LAYER = next(d for d in DEVIATIONS if d.id == "Keras 2 cannot load a custom layer that builds its RNN")
+
+
+def _kinds():
+    """Every kind; the custom layer a strict xfail where Keras cannot rebuild it from its config (export
+    copies the model so, as ``rebatch`` does: the deviation of chapter 17)."""
+    for kind in kinds.BREADTH:
+        if kind.name == "custom-layer-lstm" and _CUSTOM_LAYER.covers(KERAS_VERSION, BACKEND):
+            reason = f"known deviation {_CUSTOM_LAYER.id!r}"
+            yield pytest.param(kind, marks=pytest.mark.xfail(strict=True, raises=IndexError, reason=reason))
+        else:
+            yield kind
+
+
 @needs_export
-@pytest.mark.parametrize("kind", kinds.BREADTH, ids=str)
+@pytest.mark.parametrize("kind", list(_kinds()), ids=str)
 def test_an_export_of_every_kind_starts_from_zero_state_refuses_another_batch_size_and_resets(kind, tmp_path):
     """``statefulness.export`` of a model that holds a state: the artifact computes, fed two chunks, what the
     checker's yardstick says the model computes on them from zero state; refuses a request of one row

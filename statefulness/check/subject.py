@@ -172,19 +172,26 @@ class _Subject:
 
     # copies
 
+    def copy(self):
+        """A new copy of the model from its config, with its weights, at zero state (``NotApplicable``
+        where its config cannot be copied)."""
+        try:
+            copy = type(self.model).from_config(self.model.get_config(), custom_objects=self.custom_objects)
+        except Exception as error:  # noqa: BLE001
+            raise NotApplicable(
+                f"the model could not be copied from its config ({_short(error)}); "
+                "pass custom_objects for its own layers"
+            ) from None
+        copy.set_weights(self.model.get_weights())
+        return copy
+
     def clone(self, fresh: bool = False):
         """A copy with the same weights, compiled with SGD at learning rate 0 and MSE: ``evaluate`` and
         ``fit`` run it (and move its state) while no weight can move. ``fresh``: a new one."""
         if self._clone is None or fresh:
             copy = None if fresh else _COPIES.get(self.model)
             if copy is None:
-                try:
-                    copy = type(self.model).from_config(self.model.get_config(), custom_objects=self.custom_objects)
-                except Exception as error:  # noqa: BLE001
-                    raise NotApplicable(
-                        f"the model could not be copied from its config ({_short(error)}); "
-                        "pass custom_objects for its own layers"
-                    ) from None
+                copy = self.copy()
                 copy.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="mse")
                 if not fresh:
                     _COPIES[self.model] = copy
