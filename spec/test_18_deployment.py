@@ -278,7 +278,7 @@ def test_a_model_exported_to_onnx_carries_the_state_from_one_run_to_the_next(tmp
         np.testing.assert_allclose(out, want, **TOLERANCE, err_msg=f"run {k}")
 
 
-@pytest.mark.claim("deployment/onnx-step-model-carries-the-state-as-inputs-and-outputs")
+@pytest.mark.claim("deployment/onnx-step-model-carries-state-as-inputs-outputs")
 @needs_onnx
 def test_the_step_model_exported_to_onnx_carries_the_state_given_to_it_and_given_back(tmp_path):
     """The step model (``statefulness.step_model``: the state as inputs and outputs) exported to ONNX
