@@ -56,6 +56,7 @@ def test_build_model_names_the_bad_argument(one_char, kwargs, error, words):
         ({"epochs": 2, "reset": 0}, ValueError, "reset: expected an integer >= 1"),
         ({"epochs": 3, "log_every": 2}, ValueError, r"log_every: expected a divisor of epochs \(3\)"),
         ({"epochs": 2, "shuffle": "yes"}, TypeError, "shuffle: expected True or False"),
+        ({"epochs": 2, "validation_data": [1, 2]}, TypeError, "validation_data: expected a Dataset or a tuple"),
     ],
 )
 def test_train_names_the_bad_argument_and_leaves_the_model_untouched(one_char, kwargs, error, words):
@@ -167,3 +168,72 @@ def test_run_experiment_trains_only_the_split_variants_asked_for():
     measured = {k for k, v in outcome.figures.to_dict().items() if v is not None and "_piece" in k}
     assert measured == {"stateless_first_piece", "stateless_later_pieces"}
     assert outcome.accuracy == outcome.figures.stateless_later_pieces
+
+
+def test_reset_rows_zeros_the_rows_of_every_stateful_layer_and_only_those(one_char):
+    model = sf.build_model(one_char.input_shape, one_char.n_classes, units=4, stateful=True, batch_size=3)
+    model(one_char.X[:3])
+    (layer,) = sf.stateful_layers(model)
+    before = layer_states(layer)
+
+    sf.reset_rows(model, [0, 2])
+
+    for kept, now in zip(before, layer_states(layer), strict=True):
+        np.testing.assert_array_equal(now[[0, 2]], 0)
+        np.testing.assert_array_equal(now[1], kept[1])
+        assert np.any(kept[[0, 2]] != 0)  # there was a state to reset
+
+
+@pytest.mark.parametrize(
+    "rows, error, words",
+    [(3, TypeError, "rows: expected a list of row indices"), ([1, 3], ValueError, r"rows: expected indices in 0\.\.2")],
+)
+def test_reset_rows_names_a_bad_row_and_changes_nothing(one_char, rows, error, words):
+    model = sf.build_model(one_char.input_shape, one_char.n_classes, units=4, stateful=True, batch_size=3)
+    model(one_char.X[:3])
+    (layer,) = sf.stateful_layers(model)
+    before = layer_states(layer)
+    with pytest.raises(error, match=words):
+        sf.reset_rows(model, rows)
+    for kept, now in zip(before, layer_states(layer), strict=True):
+        np.testing.assert_array_equal(now, kept)
+
+
+def test_keep_validation_apart_makes_evaluate_start_from_zero_and_leave_the_state(one_char):
+    model = sf.build_model(one_char.input_shape, one_char.n_classes, units=4, stateful=True, batch_size=5)
+    x, y = one_char.X[:5], one_char.y[:5]
+    model(x)
+    (layer,) = sf.stateful_layers(model)
+    before = layer_states(layer)
+    apart = model.evaluate(x, y, batch_size=5, verbose=0, callbacks=[sf.KeepValidationApart()])
+    for kept, now in zip(before, layer_states(layer), strict=True):
+        np.testing.assert_array_equal(now, kept)
+    sf.reset_states(model)
+    np.testing.assert_allclose(apart, model.evaluate(x, y, batch_size=5, verbose=0), rtol=1e-6)
+
+
+def test_train_with_validation_data_validates_from_zero_state_and_trains_as_without_it(one_char):
+    """Validation goes into the history, from zero state, and changes nothing that training does."""
+    models = [
+        sf.build_model(one_char.input_shape, one_char.n_classes, units=4, stateful=True, batch_size=1) for _ in "ab"
+    ]
+    models[1].set_weights(models[0].get_weights())
+    validated = sf.train(models[0], one_char, epochs=2, shuffle=False, validation_data=(one_char.X, one_char.y))
+    plain = sf.train(models[1], one_char, epochs=2, shuffle=False)
+
+    assert validated["loss"] == plain["loss"] and len(validated["val_loss"]) == 2
+    for a, b in zip(models[0].get_weights(), models[1].get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    layers = [sf.stateful_layers(model)[0] for model in models]
+    for a, b in zip(layer_states(layers[0]), layer_states(layers[1]), strict=True):
+        np.testing.assert_array_equal(a, b)
+    sf.reset_states(models[0])
+    scores = models[0].evaluate(one_char.X, one_char.y, batch_size=1, verbose=0, return_dict=True)
+    np.testing.assert_allclose(validated["val_loss"][-1], scores["loss"], rtol=1e-5)
+    np.testing.assert_allclose(validated["val_accuracy"][-1], scores["accuracy"], rtol=1e-5)
+
+
+def test_train_refuses_validation_data_a_stateful_batch_size_does_not_divide(one_char):
+    model = sf.build_model(one_char.input_shape, one_char.n_classes, units=4, stateful=True, batch_size=5)
+    with pytest.raises(ValueError, match="validation_data: .* must divide the 7 validation samples"):
+        sf.train(model, one_char, epochs=1, batch_size=5, validation_data=(one_char.X[:7], one_char.y[:7]))

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from statefulness._keras import assign_zeros, batches_done, keras, max_steps_per_execution, state_variables, to_numpy
+from statefulness._keras import (
+    assign_zeros,
+    batches_done,
+    keras,
+    layer_states,
+    max_steps_per_execution,
+    state_variables,
+    to_numpy,
+)
 from statefulness._validate import check_int
 from statefulness.tutorial.data import Dataset
 
@@ -99,6 +107,55 @@ class ResetStatesEvery(keras.callbacks.Callback):
             reset_states(self.model)
 
     on_train_batch_end = on_test_batch_end = on_predict_batch_end = _maybe_reset
+
+
+def reset_rows(model, rows) -> None:
+    """Return rows ``rows`` of every stateful layer's state to zeros and leave the other rows as they are.
+
+    For the stateful layout with sequences of unequal length: when row r's sequence ends and a new one
+    starts in row r of the next batch, ``reset_rows(model, [r])`` gives it a fresh state while the other
+    rows' sequences go on. Each state variable is read, its rows zeroed, and assigned back
+    (``Variable.assign``); the rows are checked against every layer's batch size before any is changed.
+    """
+    if isinstance(rows, (int, np.integer)) or not all(isinstance(r, (int, np.integer)) for r in rows):
+        raise TypeError(f"rows: expected a list of row indices, got {rows!r}")
+    rows = [int(r) for r in rows]
+    layers = [(layer, layer_states(layer)) for layer in stateful_layers(model)]
+    for layer, values in layers:
+        for value in values:
+            if any(not 0 <= r < len(value) for r in rows):
+                raise ValueError(
+                    f"rows: expected indices in 0..{len(value) - 1} (layer {layer.name!r} holds a state of "
+                    f"{len(value)} rows), got {rows}"
+                )
+    for layer, values in layers:
+        for variable, value in zip(state_variables(layer), values, strict=True):
+            value[rows] = 0
+            variable.assign(value)
+
+
+class KeepValidationApart(keras.callbacks.Callback):
+    """Give each validation pass of ``fit`` a state of its own: it starts from zero state, and training
+    goes on from the state it had left, as if no validation had run.
+
+    Keras runs ``fit``'s validation on the training state and trains on from where validation left it
+    (chapter 19 of the spec): validation samples move the state of the next epoch's first batch. This
+    callback keeps the training state at ``on_test_begin``, resets, and assigns the kept state back at
+    ``on_test_end``. (With ``evaluate`` it makes the evaluation start from zero and leave the state as
+    it was.)
+    """
+
+    def on_test_begin(self, logs=None):
+        self._kept = [(layer, layer_states(layer)) for layer in stateful_layers(self.model)]
+        reset_states(self.model)
+
+    def on_test_end(self, logs=None):
+        for layer, values in self._kept:
+            variables = state_variables(layer)
+            if not values:  # the layer held no state yet (evaluate before the first call): zero state
+                values = [None] * len(variables)
+            for variable, value in zip(variables, values, strict=True):
+                assign_zeros(variable) if value is None else variable.assign(value)
 
 
 def predict_next(model, dataset: Dataset, pattern: str) -> str:

@@ -20,7 +20,7 @@ from statefulness import _keras
 from statefulness._keras import keras
 from statefulness._validate import check_choice, check_int
 from statefulness.tutorial.data import Dataset
-from statefulness.tutorial.model import ResetStatesEvery
+from statefulness.tutorial.model import KeepValidationApart, ResetStatesEvery
 
 RESETS = ("never", "epoch")
 
@@ -36,6 +36,7 @@ def train(
     seed: int | None = None,
     log_every: int = 1,
     progress: bool = False,
+    validation_data=None,
 ) -> dict[str, list[float]]:
     """Train ``model`` on ``data`` (a :class:`Dataset` or a tuple ``(X, y)``); return the history.
 
@@ -47,11 +48,16 @@ def train(
     - ``log_every``: record the mean loss and accuracy of every ``log_every`` epochs (one entry per epoch
       by default). Larger values let Keras run more steps per call, faster on one-batch epochs.
     - ``progress``: print a progress bar over the epochs.
+    - ``validation_data``: a :class:`Dataset` or ``(X, y)`` evaluated after every ``log_every`` epochs,
+      in batches of ``batch_size``, from zero state and apart from training's state
+      (:class:`KeepValidationApart`: fit's own validation would move the training state, chapter 19
+      of the spec); its loss and accuracy go into the history as ``val_loss`` and ``val_accuracy``.
 
-    The history maps ``"loss"`` and ``"accuracy"`` to one value per ``log_every`` epochs, as
-    ``model.fit(...).history`` does per epoch.
+    The history maps ``"loss"`` and ``"accuracy"`` (and ``"val_loss"`` and ``"val_accuracy"``) to one
+    value per ``log_every`` epochs, as ``model.fit(...).history`` does per epoch.
     """
     X, y = _arrays(data)
+    validation = None if validation_data is None else _arrays(validation_data, "validation_data")
     epochs = check_int("epochs", epochs, low=1)
     batch_size = check_int("batch_size", batch_size, low=1)
     log_every = check_int("log_every", log_every, low=1)
@@ -72,6 +78,11 @@ def train(
         raise ValueError(f"batch_size: the model was built for batches of {model_batch}, got {batch_size}")
     if epochs % log_every:
         raise ValueError(f"log_every: expected a divisor of epochs ({epochs}), got {log_every}")
+    if validation is not None and model_batch is not None and len(validation[0]) % batch_size:
+        raise ValueError(
+            f"validation_data: a stateful model takes whole batches of {batch_size}, so the batch size must divide "
+            f"the {len(validation[0])} validation samples"
+        )
 
     steps_per_epoch = n // batch_size
     steps_per_log = steps_per_epoch * log_every
@@ -82,7 +93,7 @@ def train(
         steps = max(d for d in range(1, min(steps, limit) + 1) if steps % d == 0)
 
     order = np.concatenate(epoch_orders(n, epochs, shuffle=shuffle, seed=seed))
-    boundaries = EpochBoundaries(steps_per_log, steps, epochs // log_every, progress)
+    boundaries = EpochBoundaries(steps_per_log, steps, epochs // log_every, progress, validation, batch_size)
     callbacks = [boundaries] if reset_period is None else [ResetStatesEvery(reset_period, steps), boundaries]
 
     before = _keras.get_steps_per_execution(model)
@@ -105,33 +116,52 @@ def epoch_orders(n: int, epochs: int, *, shuffle: bool, seed: int | None) -> lis
 
 class EpochBoundaries(keras.callbacks.Callback):
     """Marks epoch boundaries inside one long ``fit`` epoch: every ``steps_per_log`` batches it records
-    the metrics and resets them. ``steps_per_execution`` must divide ``steps_per_log``."""
+    the metrics, evaluates ``validation`` (``(X, y)``, or None) from zero state apart from training's
+    state, and resets the metrics. ``steps_per_execution`` must divide ``steps_per_log``."""
 
-    def __init__(self, steps_per_log: int, steps_per_execution: int, logs_expected: int, progress: bool):
+    def __init__(
+        self,
+        steps_per_log: int,
+        steps_per_execution: int,
+        logs_expected: int,
+        progress: bool,
+        validation: tuple[np.ndarray, np.ndarray] | None = None,
+        batch_size: int = 1,
+    ):
         super().__init__()
         self.steps_per_log = steps_per_log
         self.steps_per_execution = steps_per_execution
+        self.validation, self.batch_size = validation, batch_size
         self.history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+        if validation is not None:
+            self.history.update(val_loss=[], val_accuracy=[])
         self._bar = keras.utils.Progbar(logs_expected, unit_name="epoch") if progress else None
 
     def on_train_batch_end(self, batch, logs=None):
         if _keras.batches_done(batch, self.steps_per_execution) % self.steps_per_log == 0:
-            for key in self.history:
+            for key in ("loss", "accuracy"):
                 self.history[key].append(float(logs[key]))
+            if self.validation is not None:
+                X, y = self.validation
+                scores = self.model.evaluate(
+                    X, y, batch_size=self.batch_size, verbose=0, return_dict=True, callbacks=[KeepValidationApart()]
+                )
+                for key in ("loss", "accuracy"):
+                    self.history[f"val_{key}"].append(float(scores[key]))
             self.model.reset_metrics()
             if self._bar is not None:
                 self._bar.add(1, values=[(k, v[-1]) for k, v in self.history.items()])
 
 
-def _arrays(data) -> tuple[np.ndarray, np.ndarray]:
+def _arrays(data, argument: str = "data") -> tuple[np.ndarray, np.ndarray]:
     if isinstance(data, Dataset):
         return data.X, data.y
     if isinstance(data, tuple) and len(data) == 2:
         X, y = (np.asarray(a) for a in data)
         if X.ndim != 3 or y.ndim != 2 or len(X) != len(y) or len(X) == 0:
             raise ValueError(
-                f"data: expected X of shape (samples, timesteps, features) and y of shape (samples, classes) "
+                f"{argument}: expected X of shape (samples, timesteps, features) and y of shape (samples, classes) "
                 f"with the same number of samples; got {X.shape} and {y.shape}"
             )
         return X, y
-    raise TypeError(f"data: expected a Dataset or a tuple (X, y), got {type(data).__name__}")
+    raise TypeError(f"{argument}: expected a Dataset or a tuple (X, y), got {type(data).__name__}")
