@@ -4,8 +4,9 @@ known deviations (``statefulness/deviations/registry.py``) names rules only from
 
 from __future__ import annotations
 
-DRIVERS = ("direct call", "predict_on_batch", "predict", "evaluate", "fit")
-"""The ways users drive a model: a direct call, and Keras's four loops."""
+DRIVERS = ("direct call", "predict_on_batch", "predict", "evaluate", "fit", "fit validation", "fit tf.data")
+"""The ways users drive a model: a direct call, Keras's four loops, the validation pass of ``fit``
+(``validation_data``), and ``fit`` fed a ``tf.data.Dataset``."""
 RESETS = ("layer.reset_states()", "model.reset_states()", "statefulness.reset_states()")
 OTHER_SIZES = ("fewer rows", "more rows")
 FORMATS = (".keras", ".h5")

@@ -37,6 +37,8 @@ from statefulness._keras import (
     keras,
     random_state,
     restore_random_state,
+    tensorflow,
+    tf_data_missing,
     to_numpy,
     versions,
 )
@@ -222,7 +224,7 @@ def _carries_state(subject: _Subject, driver: str) -> str:
     probe = subject.draw(0, 99)
     if driver == "direct call":
         return _carried_by_direct_calls(subject, [*first, last], probe)
-    if driver == "fit" and any(
+    if driver.startswith("fit") and any(
         _names(layer) & _TRAINING_CHANGES or getattr(layer, "dropout", 0) or getattr(layer, "recurrent_dropout", 0)
         for layer in subject.model._flatten_layers()
     ):
@@ -230,15 +232,19 @@ def _carries_state(subject: _Subject, driver: str) -> str:
             "a layer computes otherwise in training (dropout or batch statistics), so fit's "
             "batches cannot be held against direct calls"
         )
+    if driver == "fit tf.data" and tf_data_missing() is not None:
+        raise NotApplicable(str(tf_data_missing()))
     model = subject.model if driver in ("predict_on_batch", "predict") else subject.clone()
-    epochs_of_last = 2 if driver == "fit" else 1
+    epochs_of_last = 2 if driver in ("fit", "fit tf.data") else 1
     subject.zero(model)
     subject.feed([*first, *[last] * epochs_of_last], model)
     expected = to_numpy(model(probe))
 
     subject.zero(model)
     y_shape = expected.shape[1:]
-    for call, epochs in (([*first], 1), ([last], epochs_of_last)):
+    # fit's validation pass: the first batches trained, the last one validated, in one fit
+    calls = [([*first, last], 1)] if driver == "fit validation" else [([*first], 1), ([last], epochs_of_last)]
+    for call, epochs in calls:
         _drive(model, driver, call, subject.batch, y_shape, epochs)
     got = to_numpy(model(probe))
     _must_equal(
@@ -247,12 +253,15 @@ def _carries_state(subject: _Subject, driver: str) -> str:
         f"after {len(first) + 1} batches through {driver}, a direct call on the next batch differs from the "
         "one after the same batches fed by direct calls",
     )
+    if driver == "fit validation":
+        return f"{len(first)} batches trained and 1 validated by fit left the state that direct calls leave"
     return f"{len(first) + epochs_of_last} batches through {driver} left the state that direct calls leave"
 
 
 def _drive(model, driver: str, chunks: list[np.ndarray], batch: int, y_shape: tuple, epochs: int) -> None:
     """The chunks through ``model`` by ``driver``: one call per chunk for ``predict_on_batch``, else one
-    call over all of them, in batches taken in order (the Q&A's layout)."""
+    call over all of them, in batches taken in order (the Q&A's layout); for ``fit validation`` the last
+    chunk is the validation data of a ``fit`` on the others."""
     if driver == "predict_on_batch":
         for chunk in chunks:
             model.predict_on_batch(chunk)
@@ -263,6 +272,14 @@ def _drive(model, driver: str, chunks: list[np.ndarray], batch: int, y_shape: tu
         model.predict(x, batch_size=batch, verbose=0)
     elif driver == "evaluate":
         model.evaluate(x, y, batch_size=batch, verbose=0)
+    elif driver == "fit validation":
+        n = len(x) - len(chunks[-1])
+        model.fit(
+            x[:n], y[:n], batch_size=batch, epochs=epochs, shuffle=False, validation_data=(x[n:], y[n:]), verbose=0
+        )
+    elif driver == "fit tf.data":
+        dataset = tensorflow().data.Dataset.from_tensor_slices((x, y)).batch(batch, drop_remainder=True)
+        model.fit(dataset, epochs=epochs, shuffle=False, verbose=0)
     else:
         model.fit(x, y, batch_size=batch, epochs=epochs, shuffle=False, verbose=0)
 
@@ -450,11 +467,16 @@ def _saved_and_loaded(subject: _Subject, fmt: str) -> str:
 
 
 def _rules() -> dict[str, Rule]:
+    through = {
+        "fit validation": "fit's validation pass (validation_data), which starts from the state the training "
+        "batches left",
+        "fit tf.data": "fit fed a tf.data.Dataset (batched with drop_remainder=True, so that its batch size is known)",
+    }
     rules = [
         Rule(
             f"carries-state[{driver}]",
-            f"Row i of a batch hands its state to row i of the next batch through {driver}, and Keras "
-            "does not reset it by itself.",
+            f"Row i of a batch hands its state to row i of the next batch through {through.get(driver, driver)}, "
+            "and Keras does not reset it by itself.",
             lambda subject, driver=driver: _carries_state(subject, driver),
             driver,
         )
