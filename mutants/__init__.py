@@ -102,17 +102,20 @@ def rows_leak():
     _wrap_rnn_call(change_sequences=lambda self, x: x + 0.1 * ops.mean(x, axis=0, keepdims=True))
 
 
-def _force_shuffle(value: bool) -> None:
-    """Make every array data adapter shuffle (or not), whatever ``fit`` was told."""
-    from keras.src.trainers.data_adapters import array_data_adapter
+def _force_shuffle(value: bool, adapter: str = "array_data_adapter.ArrayDataAdapter") -> None:
+    """Make every data adapter of class ``adapter`` (in ``keras.src.trainers.data_adapters``) shuffle (or
+    not), whatever ``fit`` was told."""
+    import importlib
 
-    original = array_data_adapter.ArrayDataAdapter.__init__
+    module, _, name = adapter.rpartition(".")
+    cls = getattr(importlib.import_module(f"keras.src.trainers.data_adapters.{module}"), name)
+    original = cls.__init__
 
     def __init__(self, *args, **kwargs):
         kwargs["shuffle"] = value
         original(self, *args, **kwargs)
 
-    array_data_adapter.ArrayDataAdapter.__init__ = __init__
+    cls.__init__ = __init__
 
 
 @mutant("fit ignores shuffle=False and shuffles anyway")
@@ -372,3 +375,89 @@ def export_resets_the_state():
         return original(self, *args, **kwargs)
 
     Model.export = export
+
+
+def _wrap_fit_validation(before, after=lambda model, kept: None) -> None:
+    """Wrap the validation pass that ``fit`` runs (``Model.evaluate`` called with
+    ``_use_cached_eval_dataset=True``): ``before(model)`` first, ``after(model, before's result)`` last."""
+    from keras.src.models.model import Model
+
+    original = Model.evaluate
+
+    def evaluate(self, *args, **kwargs):
+        if not kwargs.get("_use_cached_eval_dataset"):
+            return original(self, *args, **kwargs)
+        kept = before(self)
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            after(self, kept)
+
+    Model.evaluate = evaluate
+
+
+@mutant("fit resets the state before each validation pass")
+def validation_resets_state():
+    from statefulness.tutorial.model import reset_states
+
+    _wrap_fit_validation(reset_states)
+
+
+@mutant("fit gives training its state back after each validation pass")
+def validation_gives_the_state_back():
+    from keras.src import ops, tree
+
+    from statefulness.tutorial.model import stateful_layers
+
+    def keep(model):
+        return [
+            (s, ops.convert_to_numpy(s.value)) for layer in stateful_layers(model) for s in tree.flatten(layer.states)
+        ]
+
+    def give_back(model, kept):
+        for state, value in kept:
+            state.assign(value)
+
+    _wrap_fit_validation(keep, give_back)
+
+
+@mutant("fit feeds a PyDataset's batches in index order, whatever shuffle says")
+def py_dataset_never_shuffled():
+    _force_shuffle(False, "py_dataset_adapter.PyDatasetAdapter")
+
+
+@mutant("load_weights resets the state of every stateful layer")
+def load_weights_resets_state():
+    _reset_before("load_weights")
+
+
+@mutant("fit feeds a tf.data.Dataset's batches in a shuffled order")
+def dataset_shuffled():
+    from keras.src.trainers.data_adapters import tf_dataset_adapter
+
+    original = tf_dataset_adapter.TFDatasetAdapter.__init__
+
+    def __init__(self, dataset, *args, **kwargs):
+        original(self, dataset.shuffle(16, seed=1), *args, **kwargs)
+
+    tf_dataset_adapter.TFDatasetAdapter.__init__ = __init__
+
+
+@mutant("a stateful layer stores its state in its compute dtype (float16 under mixed_float16), not float32")
+def state_in_compute_dtype():
+    from keras.src import backend, tree
+    from keras.src.layers.rnn.rnn import RNN
+    from keras.src.utils import tracking
+
+    original = RNN._create_state_variables
+
+    @tracking.no_automatic_dependency_tracking
+    def create_state_variables(self, batch_size):
+        original(self, batch_size)
+        if self.compute_dtype != self.variable_dtype:
+            self.states = tree.map_structure(
+                lambda state: backend.Variable(state.value, trainable=False, dtype=self.compute_dtype),
+                self.states,
+            )
+
+    RNN._create_state_variables = create_state_variables

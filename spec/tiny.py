@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from statefulness._keras import keras
+from statefulness._keras import keras, layer_states
 
 
 def lstm_model(weights, *, batch_size=None, stateful=False, timesteps=None, return_sequences=True):
@@ -55,3 +55,35 @@ def inputs_strategy(*shape: int):
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
 """float32 round-off over a few steps of a unit-scale LSTM stays well below 1e-5; a wrong or missing
 state is off by 1e-2 or more (the mutants of the meta-test show it)."""
+
+
+def batches(x: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """``x`` cut into consecutive batches of ``batch_size`` rows, in order: what ``fit(shuffle=False)``
+    feeds, and what :func:`reference.stream` takes."""
+    return [x[i : i + batch_size] for i in range(0, len(x), batch_size)]
+
+
+class StateLog(keras.callbacks.Callback):
+    """Records ``layer``'s stored state (``[h, c]`` as NumPy arrays) at the callback events of ``fit``:
+    ``log[("epoch_begin", 0)]``, ``log[("test_begin", 0)]`` (the validation pass of epoch 0), ...,
+    ``log[("epoch_end", 1)]``. A plain Keras callback: it reads the state variables, and changes nothing."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer, self.log, self.epoch = layer, {}, 0
+
+    def _record(self, event):
+        self.log[(event, self.epoch)] = [np.array(s) for s in layer_states(self.layer)]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        self._record("epoch_begin")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._record("epoch_end")
+
+    def on_test_begin(self, logs=None):
+        self._record("test_begin")
+
+    def on_test_end(self, logs=None):
+        self._record("test_end")

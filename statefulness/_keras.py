@@ -163,6 +163,33 @@ def tensorflow():
     return tf
 
 
+def tf_data_missing() -> str | None:
+    """Why ``tf.data`` cannot feed ``fit`` here; None where it can (TensorFlow is installed)."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        return f"tf.data needs TensorFlow, which this env ({BACKEND} backend) does not install"
+    return None
+
+
+def py_dataset(length: int, getitem, *, workers: int = 0) -> tuple[Any, dict]:
+    """A Keras dataset of ``length`` batches whose ``i``-th is ``getitem(i)`` (Keras 3's ``PyDataset``,
+    Keras 2's ``Sequence``), and the ``fit`` arguments that run it on ``workers`` threads: Keras 3 takes
+    ``workers`` in the dataset, Keras 2 in ``fit`` (0: Keras's default, which tf-keras 2.16+ insists is
+    positive)."""
+    base = getattr(keras.utils, "PyDataset", None) or keras.utils.Sequence
+
+    class Batches(base):  # type: ignore[misc, valid-type]
+        def __len__(self):
+            return length
+
+        def __getitem__(self, index):
+            return getitem(index)
+
+    options = {"workers": workers, "use_multiprocessing": False} if workers else {}
+    return (Batches(**options), {}) if KERAS_MAJOR >= 3 else (Batches(), options)
+
+
 def tflite_interpreter(model_content: bytes):
     """An interpreter of a LiteRT (TFLite) flatbuffer: ``ai_edge_litert``'s where installed, else the one
     TensorFlow ships (``tf.lite.Interpreter``, deprecated from TF 2.20 for the former: its warning is

@@ -73,6 +73,28 @@ def _run(block: str, report: Path) -> BaseException | None:
     return None
 
 
+CRASHES = "statefulness.deploy.litert.ConverterCrashed"
+"""How a deviation fails that aborts the process it happens in (the spec runs that step in a child process;
+a reproducer runs in the test's own, so it is not run where such a deviation shows)."""
+
+
+def _fails_the_same_claim_first(deviation: Deviation, raised: BaseException | str | None) -> Deviation | None:
+    """Another known deviation of this Keras that fails a claim of ``deviation``'s and explains ``raised``
+    (e.g. the layer cannot even be built here): the reproducer cannot show the expected behaviour."""
+    if raised is None:
+        return None
+    claims = {covers.test for covers in deviation.tests}
+    for other in DEVIATIONS:
+        if (
+            other is not deviation
+            and other.covers(KERAS_VERSION, BACKEND)
+            and claims & {covers.test for covers in other.tests}
+            and other.explains(raised)
+        ):
+            return other
+    return None
+
+
 def test_there_are_reports_to_check():
     assert REPORTS, "no report under docs/upstream/"
 
@@ -102,6 +124,9 @@ def test_every_reproducer_fails_where_its_deviation_shows_and_passes_elsewhere_o
     deviation = _deviation(report)
     (block,) = _blocks(report.read_text())
     here = f"Keras {KERAS_VERSION} on {BACKEND}"
+    crash = _fails_the_same_claim_first(deviation, CRASHES)
+    if crash is not None:
+        pytest.skip(f"{report.name} is not run on {here}: {crash.id!r} would abort this process first")
     if deviation.covers(KERAS_VERSION, BACKEND):
         raised = _run(block, report)
         if raised is None:
@@ -116,6 +141,9 @@ def test_every_reproducer_fails_where_its_deviation_shows_and_passes_elsewhere_o
         if "import tensorflow" in block and importlib.util.find_spec("tensorflow") is None:
             pytest.skip(f"{report.name} needs TensorFlow, which {here} does not install")
         raised = _run(block, report)
+        first = _fails_the_same_claim_first(deviation, raised)
+        if first is not None:
+            pytest.skip(f"{report.name} cannot show the expected behaviour on {here}: {first.id!r} fails first")
         if raised is not None:
             raise AssertionError(
                 f"{report.name} fails on {here}, where {deviation.id!r} is not known to show: "

@@ -178,6 +178,68 @@ _TORCH = "RuntimeError"
 """How PyTorch fails in a cell's arithmetic (torch's own ``RuntimeError``, re-raised by Keras)."""
 _NOT_REACHED = "This claim trains a stateful model with `fit`, so it cannot be reached."
 
+_KERAS_LOOPS = ("predict_on_batch", "predict", "evaluate")
+_FIT_LOOPS = ("fit", "fit validation", "fit tf.data")
+"""The drivers of the state rules (``statefulness.rule_ids.DRIVERS``) that run Keras's loops, and those that train."""
+
+_UNKNOWN_BATCH_DIMENSION = (
+    "A PyDataset and a generator give fit batches of unknown size (None in the traced function), so the check "
+    "refuses every batch of them: a stateful model cannot be trained on either."
+)
+
+_LOOP_FIT_CLAIMS = tuple(
+    Covers(test, consequence=_NOT_REACHED)
+    for test in (
+        "validation/validation-starts-from-the-epochs-state",
+        "validation/next-epoch-trains-on-from-validations-state",
+        "validation/validation-freq-moves-it-only-when-validating",
+        "validation/validation-split-holds-out-the-last-samples",
+        "validation/refuses-another-validation-batch-size",
+        "validation/refuses-an-undivided-validation-set",
+        "validation/keep-validation-apart-restores-the-training-state",
+        "input-pipelines/py-dataset-every-batch-once-shuffled",
+        "input-pipelines/generator-fed-in-its-own-order",
+        "resuming-and-gradients/resumed-with-epoch-resets-trains-the-same",
+        "resuming-and-gradients/resumed-without-resets-starts-from-zero",
+        "resuming-and-gradients/fit-stops-the-gradient-at-the-carried-state",
+    )
+)
+"""The claims of chapters 19 to 21 that train the chapters' tiny LSTM with ``fit``."""
+
+_JAX_LOOP_CLAIMS = (
+    *[
+        Covers(claim)
+        for claim in (
+            "validation/validation-starts-from-the-epochs-state",
+            "validation/next-epoch-trains-on-from-validations-state",
+            "validation/validation-freq-moves-it-only-when-validating",
+            "validation/validation-split-holds-out-the-last-samples",
+            "validation/keep-validation-apart-restores-the-training-state",
+            "input-pipelines/generator-fed-in-its-own-order",
+            "input-pipelines/batch-callbacks-once-per-execution",
+        )
+    ],
+    Covers(
+        "input-pipelines/py-dataset-every-batch-once-shuffled",
+        consequence="This claim sees the order through the state, so on JAX it cannot see it.",
+    ),
+    Covers(
+        "resuming-and-gradients/fit-stops-the-gradient-at-the-carried-state",
+        consequence="fit trains every batch from zero state, not from the state the last batch carried.",
+    ),
+    Covers(
+        "resuming-and-gradients/resumed-without-resets-starts-from-zero",
+        consequence="With no state carried, the resumed run trains what the uninterrupted one trains.",
+    ),
+)
+"""The claims of chapters 19 to 21 that see the state fit carries, which JAX's fit does not."""
+
+_PARTIAL_BATCHES_OF_THE_LOOP = (
+    Covers("validation/refuses-an-undivided-validation-set"),
+    Covers("input-pipelines/dataset-partial-last-batch-refused"),
+)
+"""The claims that feed a last, partial batch through fit's validation pass and through a tf.data.Dataset."""
+
 
 _TUTORIAL_FIT_CLAIMS = tuple(
     Covers(test, consequence=_NOT_REACHED)
@@ -430,6 +492,7 @@ DEVIATIONS: list[Deviation] = [
                 consequence="What the refusal leaves behind is not checked there: no refusal on purpose happens.",
                 raises="tensorflow.python.framework.errors_impl.InvalidArgumentError",
             ),
+            Covers("validation/refuses-another-validation-batch-size[more rows]"),
         ),
         rules=("refuses-other-batch-size[more rows]",),
     ),
@@ -461,13 +524,29 @@ DEVIATIONS: list[Deviation] = [
             "`predict`, `fit` and `evaluate`, and using it as a Python bool raises "
             "`OperatorNotAllowedInGraphError` instead of the check's own `ValueError`. The user is told about "
             "graph execution, not about the batch size. Measured with Keras 3.12.0 and 3.13.2; 3.11.3 and "
-            "3.14.0 run the partial batch (the two deviations above and below), 3.15.1 too."
+            "3.14.0 run the partial batch (the two deviations above and below), 3.15.1 too. Every input whose "
+            "batches are of unknown size in the traced function meets the same check, whole batches too: a "
+            "`PyDataset`, a generator, a `tf.data.Dataset` batched without `drop_remainder` (measured with "
+            "3.13.2), so on 3.12 and 3.13 `fit` cannot train a stateful model on any of them."
         ),
         upstream="https://github.com/keras-team/keras/issues/21942",
         raises="tensorflow.python.framework.errors_impl.OperatorNotAllowedInGraphError",
         tests=(
             Covers("batch-size/predict-returns-one-row-per-sample-undivided"),
             Covers("batch-size/fit-and-evaluate-refuse-an-undivided-sample-count"),
+            *_PARTIAL_BATCHES_OF_THE_LOOP,
+            Covers(
+                "input-pipelines/dataset-of-unknown-batch-size-trains",
+                consequence="A dataset batched without drop_remainder has a symbolic batch dimension even where "
+                "every batch is whole, so the check refuses it too.",
+            ),
+            *[
+                Covers(claim, consequence=_UNKNOWN_BATCH_DIMENSION)
+                for claim in (
+                    "input-pipelines/py-dataset-every-batch-once-shuffled",
+                    "input-pipelines/generator-fed-in-its-own-order",
+                )
+            ],
         ),
     ),
     Deviation(
@@ -491,6 +570,8 @@ DEVIATIONS: list[Deviation] = [
                 Covers(f"{_REFUSE_ONE}[{call}-fewer rows]", raises=_TORCH)
                 for call in ("direct call", "predict_on_batch")
             ],
+            Covers("validation/refuses-another-validation-batch-size", raises=_TORCH),
+            Covers("validation/refuses-an-undivided-validation-set", raises=_TORCH),
         ),
         rules=("refuses-other-batch-size[more rows]",),
         # A batch of fewer rows is refused by accident where the first stateful layer steps an LSTMCell
@@ -526,7 +607,13 @@ DEVIATIONS: list[Deviation] = [
         ),
         upstream="https://github.com/keras-team/keras/issues/21183",
         raises=PYTEST_DID_NOT_RAISE,
-        tests=(*[Covers(f"{_REFUSE_ONE}[{call}-fewer rows]") for call in ("direct call", "predict_on_batch")],),
+        tests=(
+            *[Covers(f"{_REFUSE_ONE}[{call}-fewer rows]") for call in ("direct call", "predict_on_batch")],
+            Covers(
+                "validation/refuses-another-validation-batch-size[fewer rows]",
+                consequence="fit validates batches of one row against the state of two, broadcast.",
+            ),
+        ),
         rules=("refuses-other-batch-size[fewer rows]",),
     ),
     Deviation(
@@ -543,7 +630,78 @@ DEVIATIONS: list[Deviation] = [
             "keras-team/keras#21942), which refuses by accident."
         ),
         upstream="https://github.com/keras-team/keras/issues/21183",
-        tests=(Covers("batch-size/fit-and-evaluate-refuse-an-undivided-sample-count"),),
+        tests=(Covers("batch-size/fit-and-evaluate-refuse-an-undivided-sample-count"), *_PARTIAL_BATCHES_OF_THE_LOOP),
+    ),
+    Deviation(
+        id="a stateful layer cannot be built under mixed_float16",
+        keras=">=3,<3.8",
+        backends=("tensorflow",),
+        raises="ValueError",
+        diagnosis=(
+            "Under the `mixed_float16` policy, Keras 3 before 3.8 on TensorFlow cannot build a stateful "
+            "recurrent layer: `RNN._create_state_variables` makes each state a `backend.Variable` of the "
+            "layer's variable dtype (float32) from `get_initial_state`'s zeros, which are in the compute dtype "
+            "(float16), and TensorFlow refuses (`ValueError: initial_value: Tensor conversion requested dtype "
+            "float32 for Tensor with dtype float16`). Keras 3.8 reworked `KerasVariable.__init__` "
+            "(keras/src/backend/common/variables.py) to convert an initial value to the variable's dtype, which "
+            "casts. Measured with Keras 3.3.3, 3.4.1, 3.6.0 and 3.7.0 (fail) and 3.8.0, 3.9.2, 3.11.3, 3.15.1 "
+            "(build, store the state in float32, and chunks equal the whole); Keras 2 builds it. Keras 2.5 had "
+            "the same failure (keras-team/keras#15140, closed). JAX and PyTorch before 3.8 were not run."
+        ),
+        upstream="https://github.com/keras-team/keras/issues/15140",
+        tests=(Covers("resuming-and-gradients/mixed-precision-chunks-equal-the-whole"),),
+    ),
+    Deviation(
+        id="Keras 2.12 LSTM cannot be built under mixed_bfloat16",
+        keras="~=2.12.0",
+        backends=("tensorflow",),
+        raises="TypeError",
+        diagnosis=(
+            "Under the `mixed_bfloat16` policy, Keras 2.12 cannot build an `LSTM`, stateful or not, even on "
+            "the CPU: the layer builds both its standard and its cuDNN implementation into the graph (the "
+            "grappler picks one at run time), and TensorFlow 2.12's `CudnnRNN` op "
+            "(tensorflow/python/ops/gen_cudnn_rnn_ops.py) accepts only float16, float32 and float64: "
+            "`TypeError: Value passed to parameter 'input' has DataType bfloat16 not in list of allowed "
+            "values`. Measured with TensorFlow 2.12.1; 2.13 to 2.15 and Keras 3 build it. Fixed upstream."
+        ),
+        tests=(Covers("resuming-and-gradients/mixed-precision-chunks-equal-the-whole", params=("bfloat16",)),),
+    ),
+    Deviation(
+        id="PyTorch: under mixed precision the state is not stored",
+        keras=">=3",
+        backends=("torch",),
+        diagnosis=(
+            "On PyTorch, a stateful recurrent layer under a mixed precision policy (`mixed_float16`, "
+            "`mixed_bfloat16`) never stores its state: every call starts from zeros, so chunks do not compute "
+            "the whole sequence, and nothing says so. `RNN.call` assigns the new state inside the layer's "
+            "autocast scope (compute dtype float16); the torch backend's `Variable._direct_assign` "
+            "(keras/src/backend/torch/core.py) writes with `self.value.copy_(value)`, and under an autocast "
+            "scope `self.value` is `_maybe_autocast(self._value)`, a new float16 tensor cast from the stored "
+            "float32 one: the copy lands in that temporary, and the stored state stays zero. TensorFlow and "
+            "JAX assign the stored value itself. Measured with torch 2.13.0 and Keras 3.3.3, 3.9.2, 3.11.3 and "
+            "3.15.1 (LSTM, GRU; both policies); float32 layers store it."
+        ),
+        tests=(Covers("resuming-and-gradients/mixed-precision-chunks-equal-the-whole"),),
+    ),
+    Deviation(
+        id="fit on a dataset of unknown batch size 1",
+        keras=">=3,<3.12 | >=3.14",
+        backends=("tensorflow",),
+        raises="ValueError",
+        diagnosis=(
+            "On TensorFlow, `fit` on a `tf.data.Dataset` batched without `drop_remainder` (`dataset.batch(1)`) "
+            "raises `ValueError: Input tensor 'functional/lstm/ReadVariableOp:0' enters the loop with shape (1, "
+            "units), but has shape (None, units) after one iteration` for a stateful layer built for batches of "
+            "1, even where every batch is whole. Such a dataset's batch dimension is unknown in the traced "
+            "train step (None); the layer starts its `tf.while_loop` from the stored state, of static batch "
+            "dimension 1, and broadcasting the step's input (None rows) against it gives None rows, which "
+            "the loop's shape invariant refuses. For a batch size B > 1 the broadcast gives B rows and the "
+            "layer trains, carrying state. `predict` on the same dataset runs. Keras 2 (2.15) trains; Keras "
+            "3.12 and 3.13 refuse every such dataset by accident (the deviation above). Measured with Keras "
+            "3.3.3, 3.11.3 and 3.15.1 (LSTM, GRU, SimpleRNN). Batch the dataset with `drop_remainder=True`, "
+            "which makes the batch dimension static."
+        ),
+        tests=(Covers("input-pipelines/dataset-of-unknown-batch-size-trains", params=("batch 1",)),),
     ),
     Deviation(
         id="seeded fit shuffles every epoch alike",
@@ -574,6 +732,7 @@ DEVIATIONS: list[Deviation] = [
             "the `self_state.assign(state)` in `RNN.call` is lost with the step's scope."
         ),
         tests=(
+            *_JAX_LOOP_CLAIMS,
             Covers("split-sequences/stateful-layout-equals-stateless-whole-sequences"),
             Covers(
                 "split-sequences/without-reset-next-group-inherits-the-state",
@@ -614,7 +773,7 @@ DEVIATIONS: list[Deviation] = [
                 consequence="Trained without carried state, the model cannot generate the alphabet from 'A'.",
             ),
         ),
-        rules=tuple(f"carries-state[{driver}]" for driver in ("predict_on_batch", "predict", "evaluate", "fit")),
+        rules=tuple(f"carries-state[{driver}]" for driver in (*_KERAS_LOOPS, *_FIT_LOOPS)),
     ),
     Deviation(
         id="PyTorch fit of a fused LSTM",
@@ -642,8 +801,9 @@ DEVIATIONS: list[Deviation] = [
             Covers("state-between-batches/fit-and-evaluate-carry-state-batch-to-batch[fit]"),
             _shuffle_claim(TORCH_FUSED_LSTM),
             *_TUTORIAL_FIT_CLAIMS,
+            *_LOOP_FIT_CLAIMS,
         ),
-        rules=("carries-state[fit]",),
+        rules=tuple(f"carries-state[{driver}]" for driver in _FIT_LOOPS),
         when=TORCH_FUSED_LSTM,
     ),
     Deviation(
@@ -661,8 +821,25 @@ DEVIATIONS: list[Deviation] = [
         ),
         upstream="https://github.com/keras-team/keras/issues/23462",
         tests=(_shuffle_claim(TORCH_FUSED_GRU),),
-        rules=("carries-state[fit]",),
+        rules=tuple(f"carries-state[{driver}]" for driver in _FIT_LOOPS),
         when=TORCH_FUSED_GRU,
+    ),
+    Deviation(
+        id="PyTorch: fit feeds a PyDataset with workers one batch late",
+        keras=">=3.9",
+        backends=("torch",),
+        diagnosis=(
+            "On PyTorch, `fit(py_dataset, shuffle=False)` on a `PyDataset` read by worker threads "
+            "(`workers=2`) feeds its batches one late: every epoch trains batches 1, 2, 3, then batch 0 of "
+            "the next pass, so row r of the stateful layout meets its first piece after its last. Before the "
+            "first epoch, `Trainer._symbolic_build` (keras/src/trainers/trainer.py) takes a batch from the "
+            "epoch iterator to build the compiled loss and metrics, and drops it; with workers the "
+            "dataset's enqueuer goes on from there rather than starting again. Without workers (and on "
+            "TensorFlow and JAX, with or without) the epoch starts from batch 0. Measured with torch 2.13.0 "
+            "and Keras 3.9.2, 3.11.3 and 3.15.1 (on 3.15.1 the chapter's LSTM cannot train at all, the "
+            "deviation above; a SimpleRNN shows the order); before 3.9 `fit` of a stateful RNN fails."
+        ),
+        tests=(Covers("input-pipelines/py-dataset-every-batch-once-shuffled", params=("2 worker threads",)),),
     ),
     Deviation(
         id="PyTorch fit of any stateful RNN fails in the backward pass",
@@ -685,7 +862,7 @@ DEVIATIONS: list[Deviation] = [
             _shuffle_claim(None),
             *_TUTORIAL_FIT_CLAIMS,
         ),
-        rules=("carries-state[fit]",),
+        rules=tuple(f"carries-state[{driver}]" for driver in _FIT_LOOPS),
     ),
     Deviation(
         id="export serves any batch size",
