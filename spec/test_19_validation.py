@@ -26,7 +26,7 @@ import statefulness
 from statefulness._keras import BATCH_SIZE_REFUSAL
 
 from . import reference
-from .tiny import TOLERANCE, StateLog, batches, lstm_model, random_inputs, random_weights
+from .tiny import TOLERANCE, StateLog, assert_state, batches, carried, lstm_model, random_inputs, random_weights
 
 B = 2
 """The stateful batch size of every model of this chapter."""
@@ -50,15 +50,13 @@ def fit(model, x, **options):
     return model.fit(x, targets(x), batch_size=B, shuffle=False, verbose=0, **options)
 
 
-def carried(weights, *parts: np.ndarray):
+def after(weights, *parts: np.ndarray):
     """The state ``[h, c]`` after the batches of ``parts`` in order, carried from zeros."""
-    _, h, c = reference.stream([chunk for part in parts for chunk in batches(part, B)], weights)
-    return [h, c]
+    return carried(weights, [chunk for part in parts for chunk in batches(part, B)])
 
 
-def assert_state(log: StateLog, event: str, epoch: int, expected, what: str):
-    for name, got, want in zip("hc", log.log[(event, epoch)], expected, strict=True):
-        np.testing.assert_allclose(got, want, **TOLERANCE, err_msg=f"{event} of epoch {epoch}: {name} is not {what}")
+def assert_logged(log: StateLog, event: str, epoch: int, expected, what: str):
+    assert_state(log.log[(event, epoch)], expected, f"{what}, at {event} of epoch {epoch}")
 
 
 def validation_loss(weights, x: np.ndarray, state) -> float:
@@ -80,8 +78,8 @@ def test_the_validation_pass_starts_from_the_state_the_epochs_last_training_batc
 
     history = fit(model, x, epochs=1, validation_data=(v, targets(v)), callbacks=[log])
 
-    assert_state(log, "test_begin", 0, carried(weights, x), "the state after the training batches")
-    expected = validation_loss(weights, v, carried(weights, x))
+    assert_logged(log, "test_begin", 0, after(weights, x), "the state after the training batches")
+    expected = validation_loss(weights, v, after(weights, x))
     np.testing.assert_allclose(history.history["val_loss"][0], expected, **TOLERANCE)
     assert not np.isclose(history.history["val_loss"][0], validation_loss(weights, v, None), **TOLERANCE)
 
@@ -96,8 +94,8 @@ def test_the_next_epoch_trains_on_from_the_state_the_validation_pass_left():
 
     fit(model, x, epochs=2, validation_data=(v, targets(v)), callbacks=[log])
 
-    assert_state(log, "epoch_begin", 1, carried(weights, x, v), "the state the validation pass left")
-    assert_state(log, "epoch_end", 1, carried(weights, x, v, x, v), "training and validation carried on in turn")
+    assert_logged(log, "epoch_begin", 1, after(weights, x, v), "the state the validation pass left")
+    assert_logged(log, "epoch_end", 1, after(weights, x, v, x, v), "training and validation carried on in turn")
 
 
 @pytest.mark.claim("validation/validation-freq-moves-it-only-when-validating")
@@ -110,8 +108,8 @@ def test_with_validation_freq_only_the_epochs_that_validate_feed_the_validation_
     fit(model, x, epochs=2, validation_data=(v, targets(v)), validation_freq=2, callbacks=[log])
 
     assert ("test_begin", 0) not in log.log, "epoch 0 validated with validation_freq=2"
-    assert_state(log, "epoch_begin", 1, carried(weights, x), "the state epoch 0's training left")
-    assert_state(log, "epoch_end", 1, carried(weights, x, x, v), "both epochs' batches, then validation")
+    assert_logged(log, "epoch_begin", 1, after(weights, x), "the state epoch 0's training left")
+    assert_logged(log, "epoch_end", 1, after(weights, x, x, v), "both epochs' batches, then validation")
 
 
 @pytest.mark.claim("validation/validation-split-holds-out-the-last-samples")
@@ -125,8 +123,8 @@ def test_validation_split_trains_on_the_first_samples_and_validates_on_the_last_
 
     fit(model, samples, epochs=1, validation_split=0.4, callbacks=[log])
 
-    assert_state(log, "test_begin", 0, carried(weights, x), "the state after the first 6 samples")
-    assert_state(log, "test_end", 0, carried(weights, x, v), "the state after all 10 samples in order")
+    assert_logged(log, "test_begin", 0, after(weights, x), "the state after the first 6 samples")
+    assert_logged(log, "test_end", 0, after(weights, x, v), "the state after all 10 samples in order")
 
 
 @pytest.mark.claim("validation/refuses-another-validation-batch-size")
@@ -176,5 +174,5 @@ def test_keep_validation_apart_validates_from_zero_state_and_trains_on_as_if_no_
 
     expected = validation_loss(weights, v, None)
     np.testing.assert_allclose(history.history["val_loss"], [expected, expected], **TOLERANCE)
-    assert_state(log, "epoch_begin", 1, carried(weights, x), "the state epoch 0's training left")
-    assert_state(log, "epoch_end", 1, carried(weights, x, x), "the training batches of both epochs alone")
+    assert_logged(log, "epoch_begin", 1, after(weights, x), "the state epoch 0's training left")
+    assert_logged(log, "epoch_end", 1, after(weights, x, x), "the training batches of both epochs alone")

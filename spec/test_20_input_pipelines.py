@@ -25,8 +25,17 @@ import pytest
 from statefulness import _keras
 from statefulness._keras import BATCH_SIZE_REFUSAL, keras, layer_states, max_steps_per_execution
 
-from . import reference
-from .tiny import TOLERANCE, StateLog, batches, lstm_model, random_inputs, random_weights
+from .tiny import (
+    TOLERANCE,
+    ResetAtEpochBegin,
+    StateLog,
+    assert_state,
+    batches,
+    carried,
+    lstm_model,
+    random_inputs,
+    random_weights,
+)
 
 B = 2
 SHUFFLE_IGNORED = "ignore:`shuffle=True` was passed, but will be ignored"
@@ -43,17 +52,6 @@ def setting(seed: int, samples: int = 8):
     return weights, model, layer, x, np.zeros((samples, 3), "float32")
 
 
-def carried(weights, chunks):
-    """The state ``[h, c]`` after ``chunks`` (batches) in order, carried from zeros."""
-    _, h, c = reference.stream(list(chunks), weights)
-    return [h, c]
-
-
-def assert_state(got, expected, what: str):
-    for name, mine, theirs in zip("hc", got, expected, strict=True):
-        np.testing.assert_allclose(mine, theirs, **TOLERANCE, err_msg=f"{name} is not {what}")
-
-
 def order_fed(weights, chunks, state) -> tuple[int, ...] | None:
     """The order of ``chunks`` whose carried state is ``state``, or None if no order of them gives it."""
     for order in itertools.permutations(range(len(chunks))):
@@ -68,13 +66,6 @@ def batched(tf, x, y, batch_size=B, drop_remainder=True):
     a stateful model should be fed one: the batch dimension is then static (``batch_size``, not None),
     and a partial last batch is dropped."""
     return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size, drop_remainder=drop_remainder)
-
-
-class ResetAtEpochBegin(keras.callbacks.Callback):
-    def on_epoch_begin(self, epoch, logs=None):
-        for layer in self.model.layers:
-            if getattr(layer, "stateful", False):
-                layer.reset_states()
 
 
 @needs_tf_data

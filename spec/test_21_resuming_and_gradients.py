@@ -23,21 +23,19 @@ import statefulness
 from statefulness._keras import keras, layer_states, state_variables, to_numpy
 
 from . import reference
-from .tiny import TOLERANCE, StateLog, batches, lstm_model, random_inputs, random_weights
+from .tiny import (
+    TOLERANCE,
+    ResetAtEpochBegin,
+    StateLog,
+    assert_state,
+    batches,
+    carried,
+    lstm_model,
+    random_inputs,
+    random_weights,
+)
 
 B = 2
-
-
-def assert_state(got, expected, what: str):
-    for name, mine, theirs in zip("hc", got, expected, strict=True):
-        np.testing.assert_allclose(mine, theirs, **TOLERANCE, err_msg=f"{name} is not {what}")
-
-
-def carried(weights, chunks, state=None):
-    """The state ``[h, c]`` after ``chunks`` in order, carried from ``state`` (zeros by default)."""
-    for chunk in chunks:
-        _, state = reference.run("lstm", chunk, weights, state)
-    return state
 
 
 @pytest.mark.claim("resuming-and-gradients/load-weights-leaves-the-state-as-it-is")
@@ -66,11 +64,6 @@ def resumable(seed: int):
     model, layer = lstm_model(weights, batch_size=B, stateful=True, return_sequences=False)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
     return model, layer, random_inputs(rng, 4, 2, 2), random_inputs(rng, 4, 3)
-
-
-class ResetAtEpochBegin(keras.callbacks.Callback):
-    def on_epoch_begin(self, epoch, logs=None):
-        statefulness.reset_states(self.model)
 
 
 def resume(model, x, y, path, callbacks=(), state=None):

@@ -10,6 +10,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from statefulness._keras import keras, layer_states
+from statefulness.tutorial.model import reset_states
+
+from . import reference
 
 
 def lstm_model(weights, *, batch_size=None, stateful=False, timesteps=None, return_sequences=True):
@@ -87,3 +90,25 @@ class StateLog(keras.callbacks.Callback):
 
     def on_test_end(self, logs=None):
         self._record("test_end")
+
+
+def carried(weights, chunks, state=None) -> list:
+    """The LSTM's state ``[h, c]`` after ``chunks`` (batches) in order, carried by the NumPy recurrence
+    from ``state`` (zeros by default)."""
+    for chunk in chunks:
+        _, state = reference.run("lstm", chunk, weights, state)
+    return state
+
+
+def assert_state(got, expected, what: str) -> None:
+    """``got`` and ``expected`` (``[h, c]``) equal within ``TOLERANCE``; ``what`` says what was expected."""
+    for name, mine, theirs in zip("hc", got, expected, strict=True):
+        np.testing.assert_allclose(mine, theirs, **TOLERANCE, err_msg=f"{name} is not {what}")
+
+
+class ResetAtEpochBegin(keras.callbacks.Callback):
+    """Resets every stateful layer of the model at each epoch's start (``statefulness.reset_states``), as the
+    tutorial's stateful model is trained."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        reset_states(self.model)
