@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import statefulness
-from statefulness._keras import keras, layer_states, state_variables, to_numpy
+from statefulness._keras import assign_states, keras, layer_states, state_variables, to_numpy
 
 from . import reference
 from .tiny import (
@@ -74,8 +74,7 @@ def resume(model, x, y, path, callbacks=(), state=None):
     loaded = keras.models.load_model(path)
     layer = statefulness.stateful_layers(loaded)[0]
     if state is not None:
-        for variable, value in zip(state_variables(layer), state, strict=True):
-            variable.assign(value)
+        assign_states(layer, state)
     log = StateLog(layer)
     loaded.fit(x, y, batch_size=B, initial_epoch=1, epochs=2, shuffle=False, verbose=0, callbacks=[*callbacks, log])
     return loaded, log

@@ -326,6 +326,13 @@ def layer_states(layer) -> list[np.ndarray]:
     return [np.array(s.numpy()) for s in state_variables(layer)]
 
 
+def assign_states(layer, values) -> None:
+    """Set a stateful RNN layer's stored states to ``values`` (arrays in the order of ``state_variables``):
+    the inverse of ``layer_states``."""
+    for variable, value in zip(state_variables(layer), values, strict=True):
+        variable.assign(value)
+
+
 def assign_zeros(variable) -> None:
     """Set a state variable to zeros (Keras 2's are ``tf.Variable``s, Keras 3's ``keras.Variable``s)."""
     variable.assign(np.zeros(tuple(variable.shape), dtype=getattr(variable.dtype, "name", variable.dtype)))

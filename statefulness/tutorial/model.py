@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from statefulness._keras import (
+    assign_states,
     assign_zeros,
     batches_done,
     keras,
@@ -129,9 +130,9 @@ def reset_rows(model, rows) -> None:
                     f"{len(value)} rows), got {rows}"
                 )
     for layer, values in layers:
-        for variable, value in zip(state_variables(layer), values, strict=True):
+        for value in values:
             value[rows] = 0
-            variable.assign(value)
+        assign_states(layer, values)
 
 
 class KeepValidationApart(keras.callbacks.Callback):
@@ -151,11 +152,11 @@ class KeepValidationApart(keras.callbacks.Callback):
 
     def on_test_end(self, logs=None):
         for layer, values in self._kept:
-            variables = state_variables(layer)
-            if not values:  # the layer held no state yet (evaluate before the first call): zero state
-                values = [None] * len(variables)
-            for variable, value in zip(variables, values, strict=True):
-                assign_zeros(variable) if value is None else variable.assign(value)
+            if values:
+                assign_states(layer, values)
+            else:  # the layer held no state yet (evaluate before the first call): zero state
+                for variable in state_variables(layer):
+                    assign_zeros(variable)
 
 
 def predict_next(model, dataset: Dataset, pattern: str) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from statefulness._keras import flatten, keras, layer_states, pack_like, state_variables, to_numpy
+from statefulness._keras import assign_states, flatten, keras, layer_states, pack_like, state_variables, to_numpy
 from statefulness._validate import check_int
 from statefulness.tutorial.model import stateful_layers
 
@@ -84,8 +84,7 @@ def rebatch(model, batch_size: int, rows: Sequence[int] | None = None, custom_ob
     copy.set_weights(model.get_weights())
     if chosen is not None:
         for old, new in zip(layers, stateful_layers(copy), strict=True):
-            for variable, state in zip(state_variables(new), layer_states(old), strict=True):
-                variable.assign(state[chosen])
+            assign_states(new, [state[chosen] for state in layer_states(old)])
     return copy
 
 
