@@ -461,3 +461,168 @@ def state_in_compute_dtype():
             )
 
     RNN._create_state_variables = create_state_variables
+
+
+@mutant("with steps_per_execution > 1, the state is reset before each execution (each call of several batches)")
+def steps_per_execution_resets_state():
+    from keras.src.models.model import Model
+
+    from statefulness.tutorial.model import reset_states
+
+    original = Model.make_train_function
+
+    def make_train_function(self, force=False):
+        original(self, force)
+        inner = self.train_function
+        if self.steps_per_execution > 1 and not getattr(inner, "mutated", False):
+
+            def train_function(*args, **kwargs):
+                reset_states(self)
+                return inner(*args, **kwargs)
+
+            train_function.mutated = True
+            self.train_function = train_function
+        return self.train_function
+
+    Model.make_train_function = make_train_function
+
+
+@mutant("fit(initial_epoch=k) trains from epoch 0 all the same")
+def initial_epoch_ignored():
+    from keras.src.models.model import Model
+
+    original = Model.fit
+
+    def fit(self, *args, **kwargs):
+        kwargs["initial_epoch"] = 0
+        return original(self, *args, **kwargs)
+
+    Model.fit = fit
+
+
+@mutant("EarlyStopping(restore_best_weights=True) also gives back the best epoch's state")
+def early_stopping_restores_state():
+    from keras.src.callbacks.early_stopping import EarlyStopping
+
+    from statefulness._keras import assign_states, layer_states
+    from statefulness.tutorial.model import stateful_layers
+
+    original = EarlyStopping.on_epoch_end
+
+    def on_epoch_end(self, epoch, logs=None):
+        best = self.best_weights
+        original(self, epoch, logs)
+        layers = stateful_layers(self.model)
+        if self.best_weights is not best:  # a new best epoch: keep its state beside its weights
+            self.best_states = [layer_states(layer) for layer in layers]
+        if self.model.stop_training and self.restore_best_weights and getattr(self, "best_states", None):
+            for layer, states in zip(layers, self.best_states, strict=True):
+                assign_states(layer, states)
+
+    EarlyStopping.on_epoch_end = on_epoch_end
+
+
+@mutant("ModelCheckpoint resets the state of every stateful layer when it saves")
+def checkpoint_resets_state():
+    from keras.src.callbacks.model_checkpoint import ModelCheckpoint
+
+    from statefulness.tutorial.model import reset_states
+
+    original = ModelCheckpoint._save_model
+
+    def save_model(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        reset_states(self.model)
+
+    ModelCheckpoint._save_model = save_model
+
+
+@mutant("BackupAndRestore backs up the state with the weights and gives it back on resuming")
+def backup_restores_state():
+    from keras.src.callbacks.backup_and_restore import BackupAndRestore
+
+    from statefulness._keras import assign_states, layer_states
+    from statefulness.tutorial.model import stateful_layers
+
+    kept: dict[str, list] = {}
+    on_epoch_end, on_train_begin = BackupAndRestore.on_epoch_end, BackupAndRestore.on_train_begin
+
+    def backup(self, epoch, logs=None):
+        on_epoch_end(self, epoch, logs)
+        kept[self._weights_path] = [layer_states(layer) for layer in stateful_layers(self.model)]
+
+    def restore(self, logs=None):
+        on_train_begin(self, logs)
+        for layer, states in zip(stateful_layers(self.model), kept.get(self._weights_path, []), strict=False):
+            assign_states(layer, states)
+
+    BackupAndRestore.on_epoch_end, BackupAndRestore.on_train_begin = backup, restore
+
+
+@mutant("fit stops training when a finite dataset runs out before steps_per_epoch (as Keras 2 does)")
+def ran_out_stops_training():
+    from keras.src.callbacks.callback_list import CallbackList
+    from keras.src.trainers.epoch_iterator import EpochIterator
+
+    ran_out = []
+    warn, on_epoch_end = EpochIterator._interrupted_warning, CallbackList.on_epoch_end
+
+    def interrupted_warning(self):
+        ran_out.append(True)
+        warn(self)
+
+    def stop_after_the_epoch(self, epoch, logs=None):
+        on_epoch_end(self, epoch, logs)
+        if ran_out:
+            self.model.stop_training = True
+            ran_out.clear()
+
+    EpochIterator._interrupted_warning, CallbackList.on_epoch_end = interrupted_warning, stop_after_the_epoch
+
+
+@mutant("an RNN over a user's own cell carries only the cell's first state; the others start from zeros")
+def user_cell_carries_first_state_only():
+    from keras.src import ops
+
+    _wrap_rnn_call(
+        change_initial_state=lambda layer, states: [states[0], *[ops.zeros_like(s) for s in states[1:]]],
+        only=lambda layer: not type(layer.cell).__module__.startswith("keras"),
+    )
+
+
+@mutant("a recurrent cell drops units in inference too (dropout applied whatever training says)")
+def dropout_in_inference():
+    from keras.src.layers.rnn.lstm import LSTMCell
+
+    original = LSTMCell.call
+
+    def call(self, inputs, states, training=False):
+        return original(self, inputs, states, training=True)
+
+    LSTMCell.call = call
+
+
+@mutant("a recurrent cell's dropout masks keep every unit, in training too")
+def dropout_ignored_in_training():
+    from keras.src import ops
+    from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+
+    original = DropoutRNNCell._create_dropout_mask
+
+    def keep_all(self, step_input, dropout_rate):
+        return ops.ones_like(original(self, step_input, dropout_rate))
+
+    DropoutRNNCell._create_dropout_mask = keep_all
+
+
+@mutant("TimeDistributed feeds its stateful layer the slices in reverse order")
+def time_distributed_reversed():
+    from keras.src import ops
+    from keras.src.layers.rnn.time_distributed import TimeDistributed
+
+    original = TimeDistributed.call
+
+    def call(self, inputs, training=None, mask=None):
+        return ops.flip(original(self, ops.flip(inputs, axis=1), training=training, mask=mask), axis=1)
+
+    TimeDistributed.call = call

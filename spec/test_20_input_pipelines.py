@@ -4,7 +4,8 @@ in which ``fit`` feeds the batches, and each kind of input has its own rule: a `
 and a Python generator are fed in their own order (``fit``'s ``shuffle`` is ignored for them); a
 ``PyDataset`` (Keras 2: ``Sequence``) is fed every batch once per epoch, in a new order unless
 ``shuffle=False``, with or without worker threads; a repeated dataset with ``steps_per_epoch`` goes on
-from one epoch to the next where the last one stopped, not from the dataset's start. "My stateful model
+from one epoch to the next where the last one stopped, not from the dataset's start, and a finite one
+shorter than ``steps_per_epoch`` ends each epoch early and starts the next over. "My stateful model
 stopped learning when I moved to a Dataset" (tensorflow/tensorflow#15088, #39098) is one of these
 rules. ``steps_per_execution`` > 1 runs several batches per call, and trains what one batch per call
 trains, calling batch callbacks once per execution.
@@ -142,6 +143,26 @@ def test_a_repeated_dataset_with_steps_per_epoch_goes_on_where_the_last_epoch_st
 
     assert_state(log.log[("epoch_end", 0)], carried(weights, chunks[:3]), "the state after batches 0, 1, 2")
     assert_state(log.log[("epoch_end", 1)], carried(weights, chunks + chunks[:2]), "batches 0-3, then 0 and 1")
+
+
+@needs_tf_data
+@pytest.mark.filterwarnings("ignore:Your input ran out of data")
+@pytest.mark.claim("input-pipelines/run-out-dataset-starts-each-epoch-over")
+def test_a_finite_dataset_shorter_than_steps_per_epoch_ends_each_epoch_and_starts_the_next_over():
+    """``fit(dataset, steps_per_epoch=3, epochs=2)`` over a finite dataset of 2 batches (no ``repeat()``):
+    each epoch ends when the dataset runs out, after its 2 batches, and the next epoch feeds the dataset
+    again from its first batch, on from the state the last one left (no reset): the state after the run
+    is that of batches 0, 1, 0, 1 carried in order. Keras 3 warns "Your input ran out of data;
+    interrupting training" at each epoch's end, and goes on training all the same."""
+    tf = _keras.tensorflow()
+    weights, model, layer, x, y = setting(29, samples=4)
+    chunks, log = batches(x, B), StateLog(layer)
+
+    model.fit(batched(tf, x, y), epochs=2, steps_per_epoch=3, shuffle=False, verbose=0, callbacks=[log])
+
+    assert ("epoch_end", 1) in log.log, "fit stopped when the dataset ran out, after epoch 0"
+    assert_state(log.log[("epoch_end", 0)], carried(weights, chunks), "the state after batches 0 and 1")
+    assert_state(log.log[("epoch_end", 1)], carried(weights, chunks + chunks), "batches 0 and 1, then 0 and 1")
 
 
 @pytest.mark.claim("input-pipelines/py-dataset-every-batch-once-shuffled")

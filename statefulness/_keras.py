@@ -308,6 +308,11 @@ def clear_session() -> None:
         keras.backend.clear_session()
 
 
+ops: Any = keras.ops if KERAS_MAJOR >= 3 else keras.backend
+"""The tensor operations a user's own cell computes with: Keras 3's ``keras.ops``; Keras 2 has none, and
+its ``keras.backend`` offers the few a cell needs under the same names (``tanh``, ``dot``, ``sigmoid``)."""
+
+
 def state_variables(layer) -> list:
     """The variables that hold a stateful RNN layer's state, flattened (``[h, c]`` for an LSTM;
     ``[h1, h2, c2]`` for an ``RNN`` over a GRU and an LSTM cell; forward then backward for a

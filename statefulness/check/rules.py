@@ -230,7 +230,8 @@ def _carries_state(subject: _Subject, driver: str) -> str:
     ):
         raise NotApplicable(
             "a layer computes otherwise in training (dropout or batch statistics), so fit's "
-            "batches cannot be held against direct calls"
+            "batches cannot be held against direct calls: the state fit carries is the dropped-out "
+            "pass's (spec claim layer-options/dropout-reaches-the-state-in-fit)"
         )
     if driver == "fit tf.data" and tf_data_missing() is not None:
         raise NotApplicable(str(tf_data_missing()))

@@ -202,9 +202,13 @@ _LOOP_FIT_CLAIMS = tuple(
         "resuming-and-gradients/resumed-with-epoch-resets-trains-the-same",
         "resuming-and-gradients/resumed-without-resets-starts-from-zero",
         "resuming-and-gradients/fit-stops-the-gradient-at-the-carried-state",
+        "callbacks/early-stopping-restores-weights-not-state",
+        "callbacks/model-checkpoint-leaves-the-state",
+        "callbacks/backup-and-restore-with-resets-trains-the-same",
+        "callbacks/backup-and-restore-resumes-from-zero-state",
     )
 )
-"""The claims of chapters 19 to 21 that train the chapters' tiny LSTM with ``fit``."""
+"""The claims of chapters 19 to 22 that train the chapters' tiny LSTM with ``fit``."""
 
 _JAX_LOOP_CLAIMS = (
     *[
@@ -231,8 +235,16 @@ _JAX_LOOP_CLAIMS = (
         "resuming-and-gradients/resumed-without-resets-starts-from-zero",
         consequence="With no state carried, the resumed run trains what the uninterrupted one trains.",
     ),
+    Covers(
+        "callbacks/backup-and-restore-resumes-from-zero-state",
+        consequence="With no state carried, the resumed run trains what the uninterrupted one trains.",
+    ),
+    Covers(
+        "layer-options/dropout-reaches-the-state-in-fit",
+        consequence="fit stores no state, with dropout or without.",
+    ),
 )
-"""The claims of chapters 19 to 21 that see the state fit carries, which JAX's fit does not."""
+"""The claims of chapters 19 to 23 that see the state fit carries, which JAX's fit does not."""
 
 _PARTIAL_BATCHES_OF_THE_LOOP = (
     Covers("validation/refuses-an-undivided-validation-set"),
@@ -442,6 +454,42 @@ DEVIATIONS: list[Deviation] = [
         ),
         upstream="https://github.com/keras-team/keras/issues/10965",
         tests=(Covers("initial-state-and-masking/initial-state-used-when-stored-state-is-not-zero"),),
+    ),
+    Deviation(
+        id="Keras 2 stops fit when a finite dataset runs out",
+        keras="<3",
+        diagnosis=(
+            "Fed a finite dataset shorter than `steps_per_epoch`, Keras 2's `fit` ends the epoch when the "
+            "dataset runs out and then stops training: `DataHandler.catch_stop_iteration` "
+            "(keras/src/engine/data_adapter.py) sets `_insufficient_data` on the `OutOfRangeError`, and "
+            "`enumerate_epochs` breaks out of the loop over epochs, so the later epochs never run (it logs "
+            '"Your input ran out of data; interrupting training"). Keras 3\'s `EpochIterator` '
+            "(keras/src/trainers/epoch_iterator.py) warns the same words but only ends the epoch, and the "
+            "next one starts a new pass over the dataset. Measured on Keras 2.12.0, 2.13.1, 2.14.0, 2.15.0 "
+            "and tf-keras 2.21.0 (stops after epoch 0); Keras 3.3.3 (TF 2.16) to 3.15.1 go on, on every "
+            "backend that takes a `tf.data.Dataset`. A model trained this way trains fewer epochs on Keras 2, "
+            "and each epoch's reset lands elsewhere. Repeat the dataset and give the pass's length as "
+            "`steps_per_epoch`: both majors then train every epoch over one whole pass."
+        ),
+        tests=(Covers("input-pipelines/run-out-dataset-starts-each-epoch-over"),),
+    ),
+    Deviation(
+        id="Keras 2 TimeDistributed computes other outputs around a stateful layer",
+        keras="<3",
+        diagnosis=(
+            "`TimeDistributed(LSTM(stateful=True))` in Keras 2 returns outputs that are neither the slices "
+            "fed one after another (Keras 3) nor each slice from zero state, not even for one slice: with "
+            "inputs of shape (2, 1, 2, 2) its output differs from the same layer called directly on the slice "
+            "(which computes the recurrence) by up to 0.08. A stateful layer makes `TimeDistributed.call` "
+            "(keras/src/layers/rnn/time_distributed.py) take its branch for a known batch size "
+            "(`_always_use_reshape` is False for stateful layers), which runs the layer inside "
+            "`backend.rnn`'s `tf.while_loop`, where the LSTM's own state reads and writes happen in the loop "
+            "body; a stateless layer takes the reshape branch and computes the recurrence. Measured on "
+            "Keras 2.12.0, 2.13.1, 2.14.0, 2.15.0 and tf-keras 2.21.0; Keras 3.3.3 to 3.15.1 on TensorFlow, "
+            "and 3.15.1 on JAX and PyTorch, chain the slices. Feed the slices as one sequence instead "
+            "(reshape to (batch, slices * steps, features), `return_sequences=True`, every `steps`-th output)."
+        ),
+        tests=(Covers("layer-options/time-distributed-chains-its-slices"),),
     ),
     Deviation(
         id="Keras 2 Sequential forgets its batch size after a refused batch",
