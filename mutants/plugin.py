@@ -22,6 +22,8 @@ def pytest_configure(config):
             f"mutant {name!r} cannot be applied: its patch target is missing in this Keras ({error})"
         ) from None
     config.stash_mutant = name
+    # Chapter 24 runs its distributions in processes of their own (spec/distributed.py): they apply it too.
+    os.environ["STATEFULNESS_MUTANT_APPLIED"] = name
     # The LiteRT converter runs in a process of its own (statefulness.deploy.litert): break Keras there too.
     from statefulness.deploy import litert
 

@@ -338,6 +338,13 @@ def assign_states(layer, values) -> None:
         variable.assign(value)
 
 
+def backend_variable(variable):
+    """The backend's own variable behind a state variable: Keras 3 wraps one (``keras.Variable._value``: a
+    ``tf.Variable``, or a ``tf.distribute`` variable under a strategy); Keras 2's state variables are
+    ``tf.Variable``s themselves."""
+    return getattr(variable, "_value", variable) if KERAS_MAJOR >= 3 else variable
+
+
 def assign_zeros(variable) -> None:
     """Set a state variable to zeros (Keras 2's are ``tf.Variable``s, Keras 3's ``keras.Variable``s)."""
     variable.assign(np.zeros(tuple(variable.shape), dtype=getattr(variable.dtype, "name", variable.dtype)))

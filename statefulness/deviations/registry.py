@@ -243,8 +243,9 @@ _JAX_LOOP_CLAIMS = (
         "layer-options/dropout-reaches-the-state-in-fit",
         consequence="fit stores no state, with dropout or without.",
     ),
+    Covers("distribution/data-parallel-fit-carries-the-global-rows"),
 )
-"""The claims of chapters 19 to 23 that see the state fit carries, which JAX's fit does not."""
+"""The claims of chapters 19 to 24 that see the state fit carries, which JAX's fit does not."""
 
 _PARTIAL_BATCHES_OF_THE_LOOP = (
     Covers("validation/refuses-an-undivided-validation-set"),
@@ -492,6 +493,30 @@ DEVIATIONS: list[Deviation] = [
         tests=(Covers("layer-options/time-distributed-chains-its-slices"),),
     ),
     Deviation(
+        id="Keras 2 refuses a stateful RNN under tf.distribute",
+        keras="<3",
+        backends=("tensorflow",),
+        diagnosis=(
+            "Keras 2 refuses to create a stateful recurrent layer inside any `tf.distribute` strategy's "
+            "scope: `RNN.__init__` (keras/src/layers/rnn/base_rnn.py) raises `ValueError: Stateful RNNs "
+            "(created with `stateful=True`) are not yet supported with tf.distribute.Strategy.` whenever "
+            "`tf.distribute.has_strategy()`, whatever the batch size. Keras 3 on TensorFlow trains it under "
+            "`MirroredStrategy`, built for the per-replica batch, each replica carrying its own rows. "
+            "Measured with two logical CPU devices on Keras 2.12.0, 2.13.1, 2.14.0, 2.15.0 and tf-keras "
+            "2.21.0 (refused); Keras 3.3.3 to 3.15.1 on TensorFlow train it. Under a strategy on Keras 2, "
+            "build the stateless twin instead (the state as inputs and outputs, `return_state=True`) and "
+            "carry the state yourself."
+        ),
+        tests=(
+            Covers(
+                "distribution/mirrored-refuses-the-global-batch-size",
+                consequence="It is refused for being stateful, whatever its batch size, not for the batch size.",
+            ),
+            Covers("distribution/mirrored-each-replica-carries-its-rows"),
+            Covers("distribution/mirrored-host-reads-the-first-replica"),
+        ),
+    ),
+    Deviation(
         id="Keras 2 Sequential forgets its batch size after a refused batch",
         keras="<3",
         diagnosis=(
@@ -660,6 +685,13 @@ DEVIATIONS: list[Deviation] = [
             Covers(
                 "validation/refuses-another-validation-batch-size[fewer rows]",
                 consequence="fit validates batches of one row against the state of two, broadcast.",
+            ),
+            Covers(
+                "distribution/mirrored-refuses-the-global-batch-size",
+                consequence="Each replica's slice of 2 rows meets the state of 4 in the cell's arithmetic, which "
+                "fails without naming the batch size (Keras 3.3.3 to 3.6.0: a ValueError from graph "
+                "construction; 3.9.2 and 3.11.3: a RuntimeError, unable to build the model).",
+                raises="AssertionError",
             ),
         ),
         rules=("refuses-other-batch-size[fewer rows]",),
