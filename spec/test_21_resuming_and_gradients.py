@@ -33,6 +33,7 @@ from .tiny import (
     lstm_model,
     random_inputs,
     random_weights,
+    trainable,
 )
 
 B = 2
@@ -57,15 +58,6 @@ def test_load_weights_neither_resets_the_state_nor_restores_the_state_saved_with
     assert_state(layer_states(layer), carried(weights, [first, second]), "the state after both batches")
 
 
-def resumable(seed: int):
-    """A tiny stateful model trained by SGD at 0.1 towards random targets, its 4 samples, and targets."""
-    rng = np.random.default_rng(seed)
-    weights = random_weights(rng, 2, 3)
-    model, layer = lstm_model(weights, batch_size=B, stateful=True, return_sequences=False)
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
-    return model, layer, random_inputs(rng, 4, 2, 2), random_inputs(rng, 4, 3)
-
-
 def resume(model, x, y, path, callbacks=(), state=None):
     """Epoch 0 of ``fit``, the model saved and loaded back (``.keras``), then epoch 1 resumed with
     ``fit(initial_epoch=1, epochs=2)``; ``state`` given: assigned to the loaded model before it resumes."""
@@ -85,8 +77,8 @@ def test_a_run_resumed_from_a_saved_model_trains_the_uninterrupted_weights_where
     """Where the state is reset at every epoch's start (the tutorial's stateful model), a run saved
     after epoch 0 and resumed with ``load_model`` and ``fit(initial_epoch=1)`` ends with the weights of
     the run that trained both epochs without stopping."""
-    model, _, x, y = resumable(22)
-    uninterrupted, _, _, _ = resumable(22)
+    model, _, x, y = trainable(22)
+    uninterrupted, _, _, _ = trainable(22)
     uninterrupted.fit(x, y, batch_size=B, epochs=2, shuffle=False, verbose=0, callbacks=[ResetAtEpochBegin()])
 
     resumed, _ = resume(model, x, y, str(tmp_path / "epoch0.keras"), callbacks=[ResetAtEpochBegin()])
@@ -101,8 +93,8 @@ def test_a_run_resumed_without_resets_starts_from_zero_state_unless_the_state_is
     goes on from epoch 0's state, so the resumed run trains other weights. Keeping the state at the save
     (``layer_states``) and assigning it to the loaded model's state variables gives the uninterrupted
     run's weights."""
-    model, layer, x, y = resumable(23)
-    uninterrupted, _, _, _ = resumable(23)
+    model, layer, x, y = trainable(23)
+    uninterrupted, _, _, _ = trainable(23)
     uninterrupted.fit(x, y, batch_size=B, epochs=2, shuffle=False, verbose=0)
 
     resumed, log = resume(model, x, y, str(tmp_path / "epoch0.keras"))
@@ -110,7 +102,7 @@ def test_a_run_resumed_without_resets_starts_from_zero_state_unless_the_state_is
 
     assert_state(log.log[("epoch_begin", 1)], [np.zeros_like(s) for s in kept], "zero state")
     assert not np.allclose(resumed.get_weights()[0], uninterrupted.get_weights()[0], **TOLERANCE)
-    model, _, x, y = resumable(23)
+    model, _, x, y = trainable(23)
     with_state, _ = resume(model, x, y, str(tmp_path / "again.keras"), state=kept)
     for mine, theirs in zip(with_state.get_weights(), uninterrupted.get_weights(), strict=True):
         np.testing.assert_allclose(mine, theirs, **TOLERANCE, err_msg="with its state assigned back, other weights")

@@ -20,17 +20,9 @@ import pytest
 
 from statefulness._keras import keras, layer_states
 
-from .tiny import TOLERANCE, ResetAtEpochBegin, StateLog, assert_state, lstm_model, random_inputs, random_weights
+from .tiny import TOLERANCE, ResetAtEpochBegin, StateLog, assert_state, trainable
 
 B = 2
-
-
-def trainable(seed: int):
-    """A tiny stateful model of batch size 2, compiled with SGD at 0.1, its 4 samples and their targets."""
-    rng = np.random.default_rng(seed)
-    model, layer = lstm_model(random_weights(rng, 2, 3), batch_size=B, stateful=True, return_sequences=False)
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
-    return model, layer, random_inputs(rng, 4, 2, 2), random_inputs(rng, 4, 3)
 
 
 def fit(model, x, y, epochs=2, **kwargs):

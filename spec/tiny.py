@@ -31,6 +31,15 @@ def lstm_model(weights, *, batch_size=None, stateful=False, timesteps=None, retu
     return model, layer
 
 
+def trainable(seed: int, batch_size: int = 2):
+    """A tiny stateful LSTM (2 features, 3 units) compiled with SGD at 0.1 and MSE, to train towards random
+    targets: the model, its layer, 4 samples and their targets, all drawn from ``seed``."""
+    rng = np.random.default_rng(seed)
+    model, layer = lstm_model(random_weights(rng, 2, 3), batch_size=batch_size, stateful=True, return_sequences=False)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    return model, layer, random_inputs(rng, 4, 2, 2), random_inputs(rng, 4, 3)
+
+
 def random_weights(rng: np.random.Generator, features: int, units: int, scale: float = 1.0):
     """``[kernel, recurrent_kernel, bias]`` drawn uniformly from ``[-scale, scale]``."""
     shapes = [(features, 4 * units), (units, 4 * units), (4 * units,)]
