@@ -173,3 +173,16 @@ def test_a_mutant_whose_patch_target_is_missing_is_an_error_not_a_survivor(pytes
     result.stderr.fnmatch_lines(["*mutant 'missing_target' cannot be applied: its patch target is missing*"])
     assert verdict(result.ret, []) == "ERROR"
     assert (verdict(0, []), verdict(1, ["a claim"])) == ("SURVIVED", "CAUGHT")
+
+
+def test_the_meta_test_counts_every_rule_of_check_model_that_no_mutant_made_fail():
+    """The tally at the end of a full ``python -m mutants`` run: a rule that failed against no mutant is
+    named, unless it cannot fail on the Keras the mutants patch."""
+    from mutants.__main__ import never_seen_failing
+    from mutants.check import NEVER_FAILS_ON_KERAS_3
+    from statefulness.check import RULES
+
+    every, never = never_seen_failing(set(RULES))
+    assert (every, never) == (list(RULES), [])
+    assert never_seen_failing(set())[1] == [rule for rule in RULES if rule not in NEVER_FAILS_ON_KERAS_3]
+    assert never_seen_failing(set(RULES) - {"rows-independent"})[1] == ["rows-independent"]
