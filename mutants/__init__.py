@@ -12,6 +12,15 @@ from collections.abc import Callable
 MUTANTS: dict[str, tuple[str, Callable[[], None]]] = {}
 
 
+def apply(name: str) -> None:
+    """Apply mutant ``name`` in this process, and in the LiteRT converter's, which runs in a process of its
+    own (``statefulness.deploy.litert``)."""
+    MUTANTS[name][1]()
+    from statefulness.deploy import litert
+
+    litert._CONVERT = f"from mutants import MUTANTS\nMUTANTS[{name!r}][1]()\n" + litert._CONVERT
+
+
 def mutant(description: str):
     def register(apply):
         MUTANTS[apply.__name__] = (description, apply)
@@ -375,6 +384,41 @@ def export_resets_the_state():
         return original(self, *args, **kwargs)
 
     Model.export = export
+
+
+@mutant(
+    "model.export() keeps the model's batch size in the serving signature, as Keras 2 does: the fix of two "
+    "known deviations, which their strict xfails must report"
+)
+def export_keeps_the_batch_size():
+    from keras.src import backend, layers
+    from keras.src.export import export_utils
+
+    original = export_utils.make_input_spec
+
+    def make_input_spec(x):
+        spec = original(x)
+        if isinstance(x, backend.KerasTensor) and x.shape[0] is not None:
+            return layers.InputSpec(dtype=spec.dtype, shape=(x.shape[0], *spec.shape[1:]), name=spec.name)
+        return spec
+
+    export_utils.make_input_spec = make_input_spec
+
+
+@mutant("ExportArchive.add_endpoint silently drops an endpoint that takes no input (a reset endpoint)")
+def export_drops_endpoints_without_inputs():
+    from keras.src.export.saved_model import ExportArchive
+
+    archive = type(ExportArchive())  # Keras 3.9 and later make the backend's archive (TFExportArchive)
+    original = archive.add_endpoint
+
+    def add_endpoint(self, name, fn, input_signature=None, **kwargs):
+        signature = input_signature if input_signature is not None else getattr(fn, "input_signature", None)
+        if signature is not None and len(signature) == 0:
+            return fn
+        return original(self, name, fn, input_signature=input_signature, **kwargs)
+
+    archive.add_endpoint = add_endpoint
 
 
 def _wrap_fit_validation(before, after=lambda model, kept: None) -> None:

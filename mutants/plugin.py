@@ -13,10 +13,10 @@ def pytest_configure(config):
         raise RuntimeError("the mutants patch Keras 3 internals; run them with Keras 3 (tox -e mutants)")
     import pytest
 
-    from . import MUTANTS
+    from . import apply
 
     try:
-        MUTANTS[name][1]()
+        apply(name)
     except (AttributeError, ImportError) as error:  # the Keras under test has no such place to patch
         raise pytest.UsageError(
             f"mutant {name!r} cannot be applied: its patch target is missing in this Keras ({error})"
@@ -24,10 +24,6 @@ def pytest_configure(config):
     config.stash_mutant = name
     # Chapter 24 runs its distributions in processes of their own (spec/distributed.py): they apply it too.
     os.environ["STATEFULNESS_MUTANT_APPLIED"] = name
-    # The LiteRT converter runs in a process of its own (statefulness.deploy.litert): break Keras there too.
-    from statefulness.deploy import litert
-
-    litert._CONVERT = f"from mutants import MUTANTS\nMUTANTS[{name!r}][1]()\n" + litert._CONVERT
 
 
 def pytest_report_header(config):

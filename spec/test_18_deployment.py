@@ -108,6 +108,22 @@ def test_an_exported_saved_model_carries_the_state_from_one_serve_call_to_the_ne
         np.testing.assert_allclose(_serve(loaded, chunk), want, **TOLERANCE, err_msg=f"serve call {k}")
 
 
+@pytest.mark.claim("deployment/saved-model-of-a-batch-of-one-exports")
+@needs_export
+def test_a_stateful_model_built_for_batches_of_one_exports_and_its_saved_model_carries_the_state(tmp_path):
+    """One sequence streamed at a time, the commonest stateful deployment: ``model.export(path)`` of a
+    model built for batches of 1 writes a SavedModel whose ``serve`` carries the state from one call to
+    the next, as the model does."""
+    rng = np.random.default_rng(187)
+    weights = random_weights(rng, FEATURES, UNITS)
+    model, _ = lstm_model(weights, batch_size=1, stateful=True)
+    chunks = [random_inputs(rng, 1, STEPS, FEATURES) for _ in range(CHUNKS)]
+    outputs, _, _ = reference.stream(chunks, weights)
+    loaded = _export(model, tmp_path / "model")
+    for k, (chunk, want) in enumerate(zip(chunks, np.split(outputs, CHUNKS, axis=1), strict=True)):
+        np.testing.assert_allclose(_serve(loaded, chunk), want, **TOLERANCE, err_msg=f"serve call {k}")
+
+
 @pytest.mark.claim("deployment/saved-model-starts-from-the-state-at-export")
 @needs_export
 def test_an_exported_saved_model_starts_every_load_from_the_state_the_model_had_when_exported(tmp_path):

@@ -41,6 +41,9 @@ from .tiny import (
 B = 2
 SHUFFLE_IGNORED = "ignore:`shuffle=True` was passed, but will be ignored"
 """Keras 3's warning that ``fit``'s ``shuffle`` does not reach a dataset or a generator (Keras 2 says nothing)."""
+FORK_WARNING = r"ignore:os\.fork\(\) was called:RuntimeWarning"
+"""JAX's warning, when worker processes fork it, that a fork of its multithreaded process may deadlock: a
+trap of ``use_multiprocessing`` on JAX (the claim is the order the batches are fed in)."""
 
 needs_tf_data = pytest.mark.skipif(_keras.tf_data_missing() is not None, reason=str(_keras.tf_data_missing()))
 
@@ -166,16 +169,22 @@ def test_a_finite_dataset_shorter_than_steps_per_epoch_ends_each_epoch_and_start
 
 
 @pytest.mark.claim("input-pipelines/py-dataset-every-batch-once-shuffled")
-@pytest.mark.parametrize("workers", [0, 2], ids=["default workers", "2 worker threads"])
+@pytest.mark.parametrize(
+    "reading",
+    [{}, {"workers": 2}, {"workers": 2, "use_multiprocessing": True, "max_queue_size": 1}],
+    ids=["default workers", "2 worker threads", "2 worker processes, a queue of 1"],
+)
 @pytest.mark.parametrize("shuffle", [True, False], ids=["shuffle", "shuffle=False"])
-def test_a_py_dataset_is_fed_every_batch_once_per_epoch_in_a_new_order_unless_shuffle_is_false(shuffle, workers):
+@pytest.mark.filterwarnings(FORK_WARNING)
+def test_a_py_dataset_is_fed_every_batch_once_per_epoch_in_a_new_order_unless_shuffle_is_false(shuffle, reading):
     """``fit(py_dataset, shuffle=...)`` (Keras 3's ``PyDataset``, Keras 2's ``Sequence``), with the state
     reset at every epoch's start, feeds each of its 4 batches once per epoch: in index order with
     ``shuffle=False``, in a new order (the order of its indices shuffled) in some epoch of 3 by default,
-    with or without worker threads reading ahead."""
+    with or without workers reading ahead (threads, or processes with ``use_multiprocessing``, however
+    short their queue: ``max_queue_size``)."""
     weights, model, layer, x, y = setting(14)
     chunks, log = batches(x, B), StateLog(layer)
-    dataset, options = _keras.py_dataset(len(chunks), lambda i: (chunks[i], y[i * B : (i + 1) * B]), workers=workers)
+    dataset, options = _keras.py_dataset(len(chunks), lambda i: (chunks[i], y[i * B : (i + 1) * B]), **reading)
 
     model.fit(dataset, epochs=3, shuffle=shuffle, verbose=0, callbacks=[ResetAtEpochBegin(), log], **options)
 

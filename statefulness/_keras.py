@@ -172,10 +172,13 @@ def tf_data_missing() -> str | None:
     return None
 
 
-def py_dataset(length: int, getitem, *, workers: int = 0) -> tuple[Any, dict]:
+def py_dataset(
+    length: int, getitem, *, workers: int = 0, use_multiprocessing: bool = False, max_queue_size: int = 10
+) -> tuple[Any, dict]:
     """A Keras dataset of ``length`` batches whose ``i``-th is ``getitem(i)`` (Keras 3's ``PyDataset``,
-    Keras 2's ``Sequence``), and the ``fit`` arguments that run it on ``workers`` threads: Keras 3 takes
-    ``workers`` in the dataset, Keras 2 in ``fit`` (0: Keras's default, which tf-keras 2.16+ insists is
+    Keras 2's ``Sequence``), and the ``fit`` arguments that run it on ``workers`` threads, or processes
+    with ``use_multiprocessing``, reading ahead into a queue of ``max_queue_size`` batches: Keras 3 takes
+    these in the dataset, Keras 2 in ``fit`` (workers 0: Keras's default, which tf-keras 2.16+ insists is
     positive)."""
     base = getattr(keras.utils, "PyDataset", None) or keras.utils.Sequence
 
@@ -186,7 +189,11 @@ def py_dataset(length: int, getitem, *, workers: int = 0) -> tuple[Any, dict]:
         def __getitem__(self, index):
             return getitem(index)
 
-    options = {"workers": workers, "use_multiprocessing": False} if workers else {}
+    options = (
+        {"workers": workers, "use_multiprocessing": use_multiprocessing, "max_queue_size": max_queue_size}
+        if workers
+        else {}
+    )
     return (Batches(**options), {}) if KERAS_MAJOR >= 3 else (Batches(), options)
 
 

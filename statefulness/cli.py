@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from statefulness.rule_ids import RULE_IDS, family
+
 EXIT_USAGE = 2
 
 
@@ -129,9 +131,15 @@ def _parser() -> argparse.ArgumentParser:
         "--rules",
         nargs="+",
         metavar="RULE",
-        help="only these rules, or families of rules "
-        "(carries-state, chunks-equal-whole, rows-independent, reset-zeroes, "
-        "refuses-other-batch-size, saved-and-loaded)",
+        help="only these rules, or families of rules ("
+        + ", ".join(dict.fromkeys(family(rule) for rule in RULE_IDS))
+        + "), or deployment (every exported-* rule)",
+    )
+    check.add_argument(
+        "--deploy",
+        action="store_true",
+        help="also run the deployment rules: what each installed export route (model.export(), the LiteRT "
+        "converter, statefulness export, ONNX) does with your model's state; each writes and loads an artifact",
     )
     check.add_argument("--seed", type=_seed, default=0, metavar="N", help="seed of the drawn inputs (default: 0)")
     check.add_argument(
@@ -355,7 +363,7 @@ def _check(args) -> int:
     quiet_backend_logs()
     expected = dict(args.expect or [])
     try:
-        select_rules(args.rules)
+        select_rules(args.rules, deploy=args.deploy)
         expected_failures(expected, "--expect")
         custom = _custom_objects(args.custom_objects) if args.custom_objects else None
     except (ValueError, ImportError, OSError) as error:
@@ -377,6 +385,7 @@ def _check(args) -> int:
         report = check_model(
             model,
             rules=args.rules,
+            deploy=args.deploy,
             expected=expected,
             seed=record["seed"] if isinstance(record, dict) and "seed" in record else args.seed,
             custom_objects=custom,

@@ -17,6 +17,7 @@ import pytest
 from statefulness import check_model
 from statefulness._keras import BACKEND, keras, layer_states, to_numpy
 from statefulness.check import EXAMPLES, RULES, kinds, known_deviation
+from statefulness.rule_ids import DEPLOYMENT_RULE_IDS
 from statefulness.tutorial.model import stateful_layers
 
 MODELS = EXAMPLES
@@ -50,7 +51,7 @@ def test_on_every_shape_the_check_passes_except_where_a_known_deviation_of_this_
         pytest.skip("the other shapes run with --wide (tox -e wide)")
     model = MODELS[name]()
     report = check_model(model, custom_objects=kinds.CUSTOM_OBJECTS)
-    assert [r.rule for r in report.results] == list(RULES)
+    assert [r.rule for r in report.results] == [rule for rule in RULES if rule not in DEPLOYMENT_RULE_IDS]
     for result in report.results:
         predicted = known_deviation(result.rule, model)
         assert result.verdict not in ("fail", "error"), f"{name}: {result.rule}: {result.detail}"
@@ -61,6 +62,40 @@ def test_on_every_shape_the_check_passes_except_where_a_known_deviation_of_this_
             f"{predicted.id if predicted else 'no deviation'}: {result.detail}"
         )
     assert report["carries-state[direct call]"].verdict == "pass"
+
+
+@pytest.mark.parametrize("name", ["tutorial", "stacked-gru-lstm"])
+def test_each_export_route_does_what_the_registry_predicts_for_this_keras(name):
+    """``check_model(deploy=True)``'s deployment rules on the tutorial's model (batches of one) and a stack
+    (batches of three): each installed route passes, or shows the known deviation the registry predicts;
+    a route this env cannot write is not applicable, with why."""
+    model = MODELS[name]()
+    report = check_model(model, rules="deployment")
+    assert [r.rule for r in report.results] == list(DEPLOYMENT_RULE_IDS)
+    for result in report.results:
+        predicted = known_deviation(result.rule, model)
+        assert result.verdict not in ("fail", "error"), f"{name}: {result.rule}: {result.detail}"
+        if result.verdict != "not applicable":
+            assert (result.verdict == "known deviation") == (predicted is not None), (
+                f"{name}: {result.rule} is {result.verdict!r}, but the registry predicts "
+                f"{predicted.id if predicted else 'no deviation'}: {result.detail}"
+            )
+
+
+def test_the_deployment_rules_run_only_when_asked():
+    """Writing artifacts is slow: ``check_model`` runs the deployment rules with ``deploy=True`` or when
+    named (``rules="deployment"``, a family, an id), not by default."""
+    from statefulness.check import select_rules
+
+    assert not {rule.id for rule in select_rules()} & set(DEPLOYMENT_RULE_IDS)
+    assert [rule.id for rule in select_rules(deploy=True)] == list(RULES)
+    assert [rule.id for rule in select_rules("exported-resets")] == [
+        rule for rule in DEPLOYMENT_RULE_IDS if rule.startswith("exported-resets[")
+    ]
+    assert [rule.id for rule in select_rules(["rows-independent"], deploy=True)] == [
+        "rows-independent",
+        *DEPLOYMENT_RULE_IDS,
+    ]
 
 
 def test_the_check_leaves_the_models_weights_optimizer_and_states_as_they_were():

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from statefulness import check_model
-from statefulness._keras import BACKEND, KERAS_MAJOR, keras
+from statefulness._keras import BACKEND, KERAS_MAJOR, SAVED_MODEL_EXPORT, keras
 from statefulness.check import EXAMPLES, RULES, kinds
 from statefulness.cli import main
+from statefulness.rule_ids import DEPLOYMENT_RULE_IDS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,10 +38,20 @@ def test_check_prints_the_environment_first_and_a_line_per_rule_and_exits_by_the
     report = json.loads((tmp_path / "r.json").read_text())
     lines = out.splitlines()
     assert lines[0].startswith(f"statefulness check: Keras {keras.__version__}") and BACKEND in lines[0]
-    assert all(any(line.startswith(rule) for line in lines) for rule in RULES)
+    assert all(any(line.startswith(rule) for line in lines) for rule in RULES if rule not in DEPLOYMENT_RULE_IDS)
+    assert not any(line.startswith("exported-") for line in lines), "the deployment rules ran without --deploy"
     known = any(r["verdict"] == "known deviation" for r in report["results"])
     assert code == (1 if known else 0)
     assert _cli(capsys, "--example", "stacked-gru-lstm", "--allow-known")[0] == 0
+
+
+def test_check_runs_a_deployment_rule_named_by_rules(capsys):
+    """``--rules`` names a deployment rule (``--deploy`` adds them all): it writes that route's artifact."""
+    rule = "exported-starts-from-zero[statefulness.export()]"
+    code, out, _ = _cli(capsys, "--example", "stacked-gru-lstm", "--rules", rule)
+    (line,) = [line for line in out.splitlines() if line.startswith("exported-")]
+    verdict = "not applicable" if SAVED_MODEL_EXPORT else "pass"
+    assert line.split()[:2] == [rule, *verdict.split()[:1]] and code == 0
 
 
 def test_a_record_compares_equal_on_the_same_model_and_flags_changed_weights(capsys, tmp_path):

@@ -45,6 +45,7 @@ LOADS_KERAS = (
     "statefulness._keras",
     "statefulness.pytest_plugin",
     "statefulness.check",
+    "statefulness.check.deployment",
     "statefulness.check.kinds",
     "statefulness.check.predicates",
     "statefulness.check.record",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from statefulness._keras import keras
 from statefulness.deviations import (
+    BATCH_OF_ONE,
     CUSTOM_LAYER_HOLDS_STATE,
     NESTED_STATE,
     TORCH_FUSED_GRU,
@@ -58,11 +59,17 @@ def _torch_fused_gru(model) -> bool:
     )
 
 
+def _batch_of_one(model) -> bool:
+    """The model is built for batches of one row."""
+    return model.inputs[0].shape[0] == 1
+
+
 PREDICATES: dict[Predicate, Callable] = {
     NESTED_STATE: _nested_state,
     CUSTOM_LAYER_HOLDS_STATE: _custom_layer_holds_state,
     TORCH_FUSED_LSTM: _torch_fused_lstm,
     TORCH_FUSED_GRU: _torch_fused_gru,
+    BATCH_OF_ONE: _batch_of_one,
 }
 """One implementation per predicate that the registry declares."""
 if set(PREDICATES) != set(DECLARED_PREDICATES):

@@ -42,6 +42,7 @@ from statefulness._keras import (
     to_numpy,
     versions,
 )
+from statefulness.check import deployment
 from statefulness.check.predicates import holds
 from statefulness.check.report import (
     EXPECTED_TO_FAIL,
@@ -66,24 +67,32 @@ from statefulness.deviations import (
     DEVIATIONS,
     Deviation,
 )
-from statefulness.rule_ids import DRIVERS, FORMATS, OTHER_SIZES, RESETS, RULE_IDS
+from statefulness.rule_ids import DEPLOYMENT_RULE_IDS, DRIVERS, EXPORT_ROUTES, FORMATS, OTHER_SIZES, RESETS, RULE_IDS
 from statefulness.tutorial.model import reset_states, stateful_layers
 from statefulness.verdict import Verdict
 
 
 def check_model(
-    model, *, rules=None, expected: Mapping[str, str] | None = None, seed: int = 0, custom_objects: dict | None = None
+    model,
+    *,
+    rules=None,
+    deploy: bool = False,
+    expected: Mapping[str, str] | None = None,
+    seed: int = 0,
+    custom_objects: dict | None = None,
 ) -> Report:
     """Run the state rules on ``model`` (a built Keras model with at least one stateful recurrent layer
     and one sequence input of static batch size) and return the report. ``rules``: rule ids or their
-    families (``"carries-state"`` for every driver); default all. ``expected``: the rules (ids or
-    families) that you expect to fail on your model, each with your reason, as scikit-learn's
+    families (``"carries-state"`` for every driver, ``"deployment"`` for every deployment rule); default every
+    state rule, and with ``deploy`` the deployment rules too (``statefulness.check.deployment``: what each
+    installed export route does with the model's state; each writes and loads an artifact). ``expected``:
+    the rules (ids or families) that you expect to fail on your model, each with your reason, as scikit-learn's
     ``expected_failed_checks``: such a rule that fails, errs or shows a known deviation is ``expected``
     (the report still passes), one that does not fail is an ``unexpected pass`` (the report fails).
     ``custom_objects``: what a copy of the model needs to be rebuilt from its config (the user's own
     layers)."""
     subject = _Subject(model, seed, custom_objects)
-    selected = select_rules(rules)
+    selected = select_rules(rules, deploy=deploy)
     reasons = expected_failures(expected)
     saved = random_state()
     stored = subject.states()
@@ -95,23 +104,29 @@ def check_model(
                 _expect(result, reasons[rule.id])
             report.results.append(result)
     finally:
+        deployment.release(subject)
         subject.restore(stored)
         restore_random_state(saved)
     return report
 
 
-def select_rules(rules=None, argument: str = "rules") -> list[Rule]:
-    """The rules named by ids or families (the part before ``[``), in their order; all by default. An
-    unknown name is a ``ValueError`` that names ``argument`` and lists the rules."""
+def select_rules(rules=None, argument: str = "rules", *, deploy: bool = False) -> list[Rule]:
+    """The rules named by ids, families (the part before ``[``) or ``"deployment"`` (every deployment rule),
+    in their order; by default every state rule, and the deployment rules too with ``deploy``. An unknown
+    name is a ``ValueError`` that names ``argument`` and lists the rules."""
     if rules is None:
-        return list(RULES.values())
+        return [rule for rule in RULES.values() if deploy or rule.id not in DEPLOYMENT_RULE_IDS]
     if isinstance(rules, str):
         rules = [rules]
-    chosen = []
+    chosen = [rule for rule in RULES.values() if rule.id in DEPLOYMENT_RULE_IDS] if deploy else []
     for name in rules:
-        found = [rule for rule in RULES.values() if name in (rule.id, rule.id.partition("[")[0])]
+        found = [
+            rule
+            for rule in RULES.values()
+            if name in (rule.id, rule.id.partition("[")[0]) or (name == "deployment" and rule.id in DEPLOYMENT_RULE_IDS)
+        ]
         if not found:
-            families = sorted({rule.id.partition("[")[0] for rule in RULES.values()})
+            families = sorted({rule.id.partition("[")[0] for rule in RULES.values()} | {"deployment"})
             raise ValueError(
                 f"{argument}: unknown rule {name!r}; expected any of {', '.join(families)} or one of {', '.join(RULES)}"
             )
@@ -212,6 +227,7 @@ def run_rule(
     try:
         return RULES[rule_id].run(subject)
     finally:
+        deployment.release(subject)
         subject.restore(stored)
         restore_random_state(saved)
 
@@ -530,6 +546,15 @@ def _rules() -> dict[str, Rule]:
             lambda subject, fmt=fmt: _saved_and_loaded(subject, fmt),
         )
         for fmt in FORMATS
+    ]
+    rules += [
+        Rule(
+            f"exported-{fact}[{route}]",
+            deployment.statement(fact, route),
+            lambda subject, fact=fact, route=route: deployment.FACTS[fact][0](subject, route),
+        )
+        for route, facts in EXPORT_ROUTES.items()
+        for fact in facts
     ]
     if tuple(rule.id for rule in rules) != RULE_IDS:
         raise ImportError("check: the rules implemented are not statefulness.rule_ids.RULE_IDS, in its order")

@@ -3,6 +3,7 @@ meet, with its diagnosis, measured range, upstream link and workaround (``regist
 it never loads Keras."""
 
 from statefulness.deviations.registry import (
+    BATCH_OF_ONE,
     CUSTOM_LAYER_HOLDS_STATE,
     DEVIATIONS,
     NESTED_STATE,
@@ -16,6 +17,7 @@ from statefulness.deviations.registry import (
 )
 
 __all__ = [
+    "BATCH_OF_ONE",
     "CUSTOM_LAYER_HOLDS_STATE",
     "DEVIATIONS",
     "NESTED_STATE",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from statefulness.rule_ids import RULE_IDS
+from statefulness.rule_ids import RULE_IDS, route_rules
 
 ALL_BACKENDS = ("tensorflow", "jax", "torch")
 
@@ -54,7 +54,8 @@ TORCH_FUSED_GRU = Predicate(
     "A stateful GRU with reset_after=True that may run the backend's own kernel, and no such LSTM (that is "
     "TORCH_FUSED_LSTM's).",
 )
-PREDICATES = (NESTED_STATE, CUSTOM_LAYER_HOLDS_STATE, TORCH_FUSED_LSTM, TORCH_FUSED_GRU)
+BATCH_OF_ONE = Predicate("batch_of_one", "The model is built for batches of one row (one sequence streamed at a time).")
+PREDICATES = (NESTED_STATE, CUSTOM_LAYER_HOLDS_STATE, TORCH_FUSED_LSTM, TORCH_FUSED_GRU, BATCH_OF_ONE)
 
 
 def _qualified(error: BaseException | type[BaseException] | str) -> str:
@@ -917,9 +918,16 @@ DEVIATIONS: list[Deviation] = [
             "dataset's enqueuer goes on from there rather than starting again. Without workers (and on "
             "TensorFlow and JAX, with or without) the epoch starts from batch 0. Measured with torch 2.13.0 "
             "and Keras 3.9.2, 3.11.3 and 3.15.1 (on 3.15.1 the chapter's LSTM cannot train at all, the "
-            "deviation above; a SimpleRNN shows the order); before 3.9 `fit` of a stateful RNN fails."
+            "deviation above; a SimpleRNN shows the order); before 3.9 `fit` of a stateful RNN fails. With "
+            "worker processes (`use_multiprocessing=True`) and `max_queue_size=1` a batch is lost as well: "
+            "the first epoch feeds batches 1, 2, 0, 1 (batch 3 never, batch 1 twice), the next ones 2, 3, 0, "
+            "1 (measured with Keras 3.11.3 and 3.15.1, a SimpleRNN; with the default queue, processes feed "
+            "one late as threads do)."
         ),
-        tests=(Covers("input-pipelines/py-dataset-every-batch-once-shuffled", params=("2 worker threads",)),),
+        tests=tuple(
+            Covers("input-pipelines/py-dataset-every-batch-once-shuffled", params=(workers,))
+            for workers in ("2 worker threads", "2 worker processes, a queue of 1")
+        ),
     ),
     Deviation(
         id="PyTorch fit of any stateful RNN fails in the backward pass",
@@ -945,6 +953,31 @@ DEVIATIONS: list[Deviation] = [
         rules=tuple(f"carries-state[{driver}]" for driver in _FIT_LOOPS),
     ),
     Deviation(
+        id="export of a stateful model of batch 1 fails",
+        keras=">=3,<3.12 | >=3.14",
+        backends=("tensorflow",),
+        raises="ValueError",
+        diagnosis=(
+            "`model.export()` of a stateful RNN built for batches of 1, the layout that streams one sequence, "
+            "raises `ValueError: Exception encountered when calling LSTM.call(). Input tensor "
+            "'.../ReadVariableOp:0' enters the loop with shape (1, units), but has shape (None, units) after "
+            "one iteration`. The export traces `serve` with a free batch dimension (`make_input_spec`, "
+            "keras/src/export/export_utils.py, the deviation below), and one step of the `tf.while_loop` "
+            "broadcasts the input's None rows against the stored state's 1 row: None rows, which the loop's "
+            "shape invariant refuses (the cause of the deviation 'fit on a dataset of unknown batch size 1'; "
+            "with B > 1 rows the broadcast gives B, and the model exports). `model.export(format='onnx')` "
+            "fails alike (measured with Keras 3.15.1, tf2onnx 1.17.0). Measured with an LSTM: Keras 3.3.3, "
+            "3.4.1, 3.6.0, 3.9.2, 3.11.3, 3.15.1 and keras-nightly 3.16.0.dev2026102704 (TensorFlow 2.16 to "
+            "2.23.0.dev20261026) fail; 3.13.2 fails for every batch size (the deviation 'export of a "
+            "stateful model fails'); Keras 2.12.0, "
+            "2.15.0 and tf-keras 2.21.0 export it. An `ExportArchive` whose `serve` takes the model's own "
+            "batch size exports it (`statefulness.export` does)."
+        ),
+        tests=(Covers("deployment/saved-model-of-a-batch-of-one-exports"),),
+        rules=route_rules("model.export()") + route_rules("model.export(onnx)"),
+        when=BATCH_OF_ONE,
+    ),
+    Deviation(
         id="export serves any batch size",
         keras=">=3,<3.12 | >=3.14",
         backends=("tensorflow",),
@@ -963,6 +996,7 @@ DEVIATIONS: list[Deviation] = [
             "model's own batch size."
         ),
         tests=(Covers("deployment/saved-model-refuses-another-batch-size"),),
+        rules=("exported-refuses-other-batch-size[model.export()]",),
     ),
     Deviation(
         id="export of a stateful model fails",
@@ -985,8 +1019,10 @@ DEVIATIONS: list[Deviation] = [
             Covers("deployment/saved-model-starts-from-the-state-at-export"),
             Covers("deployment/saved-model-endpoints-share-one-state"),
             Covers("deployment/saved-model-refuses-another-batch-size"),
+            Covers("deployment/saved-model-of-a-batch-of-one-exports"),
             Covers("deployment/onnx-carries-the-state-between-runs"),
         ),
+        rules=route_rules("model.export()") + route_rules("model.export(onnx)"),
     ),
     Deviation(
         id="ONNX holds no state",
@@ -1007,6 +1043,7 @@ DEVIATIONS: list[Deviation] = [
         ),
         upstream="https://github.com/onnx/tensorflow-onnx/issues/1152",
         tests=(Covers("deployment/onnx-carries-the-state-between-runs"),),
+        rules=("exported-carries-state[model.export(onnx)]",),
     ),
     Deviation(
         id="LiteRT converter aborts on a Keras 3 LSTM",
@@ -1030,6 +1067,7 @@ DEVIATIONS: list[Deviation] = [
             Covers("deployment/litert-new-interpreter-starts-from-zero"),
             Covers("deployment/litert-reset-all-variables-zeroes-the-state"),
         ),
+        rules=route_rules("TFLiteConverter"),
     ),
     Deviation(
         id="LiteRT conversion keeps one of the archive's functions",
@@ -1063,5 +1101,6 @@ DEVIATIONS: list[Deviation] = [
             "new interpreter, or convert a `reset` endpoint with the model and run its signature."
         ),
         tests=(Covers("deployment/litert-reset-all-variables-zeroes-the-state"),),
+        rules=("exported-resets[TFLiteConverter]",),
     ),
 ]
