@@ -36,6 +36,7 @@ from statefulness._keras import (
     tflite_interpreter,
     to_numpy,
 )
+from statefulness.check.deployment import LITERT_TOLERANCE
 from statefulness.deploy import litert
 
 from . import reference
@@ -49,9 +50,8 @@ BATCH, FEATURES, UNITS, STEPS, CHUNKS = 3, 2, 3, 2, 4
 needs_export = pytest.mark.skipif(SAVED_MODEL_EXPORT is not None, reason=str(SAVED_MODEL_EXPORT))
 needs_onnx = pytest.mark.skipif(ONNX_EXPORT is not None, reason=str(ONNX_EXPORT))
 
-LITERT_TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
-"""LiteRT's kernels sum in another order than TensorFlow's (float32): its outputs are held to 1e-4
-relative; a state lost or not reset is off by 1e-2 or more."""
+# LITERT_TOLERANCE: LiteRT's kernels sum in another order than TensorFlow's (float32): its outputs are held
+# to 1e-4 relative; a state lost or not reset is off by 1e-2 or more. One value, the checker's too.
 
 
 def _stream(seed: int):
