@@ -421,6 +421,42 @@ def export_drops_endpoints_without_inputs():
     archive.add_endpoint = add_endpoint
 
 
+@mutant(
+    "an exported endpoint reads the stateful layers' states but keeps nothing it assigns to them: every call "
+    "starts from the state at export (what ExportArchive does on JAX)"
+)
+def export_bakes_the_state():
+    import tensorflow as tf
+    from keras.src.export.saved_model import ExportArchive
+
+    archive = type(ExportArchive())
+    original = archive.add_endpoint
+
+    def add_endpoint(self, name, fn, input_signature=None, **kwargs):
+        signature = input_signature if input_signature is not None else getattr(fn, "input_signature", None)
+        if not signature:
+            return original(self, name, fn, input_signature=input_signature, **kwargs)
+        states = [
+            state
+            for root in getattr(self, "_tracked", [])
+            for layer in root._flatten_layers()
+            if getattr(layer, "stateful", False)
+            for state in layer.states or []
+        ]
+
+        def forgetful(*args):
+            kept = [tf.identity(state.value) for state in states]
+            out = fn(*args)
+            with tf.control_dependencies(tf.nest.flatten(out)):
+                for state, value in zip(states, kept, strict=True):
+                    state.assign(value)
+            return tf.nest.map_structure(tf.identity, out)
+
+        return original(self, name, forgetful, input_signature=signature, **kwargs)
+
+    archive.add_endpoint = add_endpoint
+
+
 def _wrap_fit_validation(before, after=lambda model, kept: None) -> None:
     """Wrap the validation pass that ``fit`` runs (``Model.evaluate`` called with
     ``_use_cached_eval_dataset=True``): ``before(model)`` first, ``after(model, before's result)`` last."""

@@ -13,10 +13,16 @@ What each route does with the state, checked exactly against the NumPy recurrenc
 - ``tf.lite.TFLiteConverter``: the converted model keeps the state between ``invoke`` calls, in resource
   variables. It converts in a process of its own (``statefulness.deploy.litert.convert``), as on some
   TensorFlow releases the converter aborts the process on a stateful RNN.
+- On JAX (with TensorFlow installed: ``tox -e deploy-jax``), ``model.export()`` and ``ExportArchive``
+  convert the model with jax2tf. The SavedModel claims are the same claims; the ``reset`` endpoint, LiteRT's
+  converter and ONNX take a TensorFlow-backed model and are skipped there, saying so. The step model, whose
+  state is an input and an output, is the route that carries the state on every backend.
 
 A tiny stateful LSTM (batch 3, 2 features, 3 units, free number of time steps) with drawn weights, fed four
 chunks of 2 steps. The routes need TensorFlow: where it is not installed (the JAX and PyTorch envs), the
-chapter is skipped, saying so."""
+chapter is skipped, saying so. On PyTorch, Keras's own routes (``format="torch"``, ``"onnx"``) trace the
+model with a sample batch of one row and fail on a stateful model of any other batch size; they are not
+claimed here."""
 
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ import pytest
 
 import statefulness
 from statefulness._keras import (
+    MODEL_EXPORT,
     ONNX_EXPORT,
     SAVED_MODEL_EXPORT,
     ExportArchive,
@@ -47,7 +54,8 @@ pytestmark = pytest.mark.skipif(tf is None, reason="the export routes write Tens
 
 BATCH, FEATURES, UNITS, STEPS, CHUNKS = 3, 2, 3, 2, 4
 
-needs_export = pytest.mark.skipif(SAVED_MODEL_EXPORT is not None, reason=str(SAVED_MODEL_EXPORT))
+needs_export = pytest.mark.skipif(MODEL_EXPORT is not None, reason=str(MODEL_EXPORT))
+needs_tf_model = pytest.mark.skipif(SAVED_MODEL_EXPORT is not None, reason=str(SAVED_MODEL_EXPORT))
 needs_onnx = pytest.mark.skipif(ONNX_EXPORT is not None, reason=str(ONNX_EXPORT))
 
 # LITERT_TOLERANCE: LiteRT's kernels sum in another order than TensorFlow's (float32): its outputs are held
@@ -68,6 +76,15 @@ def _stream(seed: int):
 
 def _export(model, path) -> object:
     quietly(model.export, str(path))
+    return tf.saved_model.load(str(path))
+
+
+def _archive(model, path) -> object:
+    """An ``ExportArchive`` of ``model`` whose ``serve`` takes the model's own batch size only."""
+    archive = ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serve", model.call, input_signature=[tf.TensorSpec((BATCH, None, FEATURES), tf.float32)])
+    quietly(archive.write_out, str(path))
     return tf.saved_model.load(str(path))
 
 
@@ -166,8 +183,42 @@ def test_an_exported_saved_model_refuses_a_request_of_another_batch_size_and_kee
     np.testing.assert_allclose(_serve(loaded, chunks[1]), expected[1], **TOLERANCE, err_msg="the state moved")
 
 
+@pytest.mark.claim("deployment/archive-carries-the-state-between-calls")
+@needs_export
+def test_an_export_archive_of_the_models_batch_size_carries_the_state_from_one_serve_call_to_the_next(tmp_path):
+    """An ``ExportArchive`` that tracks the model, with a ``serve`` for the model's own batch size: each call
+    goes on from the state the previous call left, as the stateful model does."""
+    model, _, _, chunks, expected = _stream(192)
+    loaded = _archive(model, tmp_path / "archive")
+    for k, (chunk, want) in enumerate(zip(chunks, expected, strict=True)):
+        np.testing.assert_allclose(_serve(loaded, chunk), want, **TOLERANCE, err_msg=f"serve call {k}")
+
+
+@pytest.mark.claim("deployment/step-model-archive-carries-state-as-io")
+@needs_export
+def test_the_step_model_in_an_export_archive_carries_the_state_given_to_it_and_given_back(tmp_path):
+    """The step model (``statefulness.step_model``: the state as inputs and outputs) in an ``ExportArchive``
+    computes the stream exactly when each call is given the state the previous call gave back, from zeros:
+    the artifact holds no state, so nothing of it can be lost, on any backend that exports."""
+    model, _, _, chunks, expected = _stream(193)
+    step = statefulness.step_model(model)
+    specs = [tf.TensorSpec((BATCH, None, FEATURES), tf.float32)] + [
+        tf.TensorSpec((BATCH, UNITS), tf.float32) for _ in statefulness.step_states(model)
+    ]
+    archive = ExportArchive()
+    archive.track(step)
+    archive.add_endpoint("step", lambda x, h, c: step([x, h, c]), input_signature=specs)
+    quietly(archive.write_out, str(tmp_path / "step"))
+    loaded = tf.saved_model.load(str(tmp_path / "step"))
+    state = [tf.zeros((BATCH, UNITS)) for _ in specs[1:]]
+    for k, (chunk, want) in enumerate(zip(chunks, expected, strict=True)):
+        out, *state = loaded.step(tf.constant(chunk), *state)
+        np.testing.assert_allclose(out.numpy(), want, **TOLERANCE, err_msg=f"call {k}")
+
+
 @pytest.mark.claim("deployment/archive-refuses-another-batch-size-and-resets")
 @needs_export
+@needs_tf_model
 def test_an_export_archive_with_a_fixed_batch_and_a_reset_endpoint_refuses_other_sizes_and_resets(tmp_path):
     """An ``ExportArchive`` whose ``serve`` takes the model's own batch size, with a ``reset`` endpoint that
     assigns zeros to the layer's states: a request of one row is refused before it runs, and after
@@ -210,6 +261,7 @@ def _interpreter(content: bytes):
 
 
 @pytest.mark.claim("deployment/litert-carries-the-state-between-invokes")
+@needs_tf_model
 def test_a_model_converted_to_litert_carries_the_state_from_one_invoke_to_the_next():
     """``TFLiteConverter.from_keras_model``, run by the LiteRT interpreter: each ``invoke`` goes on from the
     state the previous one left, as the stateful model does."""
@@ -220,6 +272,7 @@ def test_a_model_converted_to_litert_carries_the_state_from_one_invoke_to_the_ne
 
 
 @pytest.mark.claim("deployment/litert-new-interpreter-starts-from-zero")
+@needs_tf_model
 def test_a_new_litert_interpreter_of_a_converted_model_starts_from_zero_state():
     """Each interpreter made from the converted model holds its own state, from the model's (zeros) at
     conversion: a second interpreter, made after the first has run, computes the stream from its start."""
@@ -232,6 +285,7 @@ def test_a_new_litert_interpreter_of_a_converted_model_starts_from_zero_state():
 
 
 @pytest.mark.claim("deployment/litert-reset-all-variables-zeroes-the-state")
+@needs_tf_model
 def test_the_litert_interpreters_reset_all_variables_returns_the_state_to_zeros():
     """``Interpreter.reset_all_variables()``, the reset that TFLite's threads prescribe for stateful RNNs,
     returns the converted model's state to zeros: the stream starts again from its first chunk."""
@@ -244,6 +298,7 @@ def test_the_litert_interpreters_reset_all_variables_returns_the_state_to_zeros(
 
 @pytest.mark.claim("deployment/litert-keeps-a-reset-endpoint")
 @needs_export
+@needs_tf_model
 def test_a_reset_endpoint_of_an_export_archive_survives_conversion_to_litert_and_resets(tmp_path):
     """Converted from the archive's concrete functions (``serve`` and ``reset``), the LiteRT model has a
     signature for each, sharing one state: ``serve`` carries it, the signature without inputs (``reset``)

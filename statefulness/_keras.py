@@ -47,6 +47,7 @@ __all__ = [
     "XLA_BY_DEFAULT",
     "XLA_TRAINING",
     "SAVED_MODEL_EXPORT",
+    "MODEL_EXPORT",
     "ONNX_EXPORT",
     "ExportArchive",
     "tflite_interpreter",
@@ -95,6 +96,13 @@ with XLA anyway (``jit_compile="auto"``). Not XLA:
 
 
 def _saved_model_export() -> str | None:
+    import importlib.util
+
+    if BACKEND == "jax" and importlib.util.find_spec("tensorflow") is not None:
+        return (
+            "this route writes TensorFlow functions over the model's own tf.Variables, which a JAX model has not "
+            "(on JAX, model.export() converts the model with jax2tf: spec chapter 18)"
+        )
     if BACKEND != "tensorflow":
         return (
             f"model.export() of a {BACKEND} model writes its SavedModel through TensorFlow (jax2tf, or none on "
@@ -106,12 +114,27 @@ def _saved_model_export() -> str | None:
 
 
 SAVED_MODEL_EXPORT: str | None = _saved_model_export()
-"""Why this env cannot export a SavedModel with ``model.export(path)``; None where it can (TensorFlow backend,
-Keras 2.12 or later)."""
+"""Why this env cannot export a SavedModel of a TensorFlow-backed model with ``model.export(path)`` (the
+routes that write TensorFlow functions of their own, such as a ``reset`` endpoint, the converter and
+``statefulness.export``); None where it can (TensorFlow backend, Keras 2.12 or later)."""
+
+
+def _model_export() -> str | None:
+    import importlib.util
+
+    if BACKEND == "jax" and importlib.util.find_spec("tensorflow") is not None:
+        return None  # jax2tf: the JAX function converted to TensorFlow, written as a SavedModel
+    return SAVED_MODEL_EXPORT
+
+
+MODEL_EXPORT: str | None = _model_export()
+"""Why ``model.export(path)`` and ``keras.export.ExportArchive`` cannot write a SavedModel of this env's
+model; None where they can: the TensorFlow backend as ``SAVED_MODEL_EXPORT`` says, and JAX where TensorFlow
+is installed (``tox -e deploy-jax``)."""
 
 
 def _export_archive():
-    if SAVED_MODEL_EXPORT is not None:
+    if MODEL_EXPORT is not None:
         return None
     import importlib
 
@@ -123,7 +146,7 @@ def _export_archive():
 
 ExportArchive: Any = _export_archive()
 """``keras.export.ExportArchive`` (a SavedModel with the endpoints and signatures the user writes); None
-where ``SAVED_MODEL_EXPORT`` says there is no SavedModel export."""
+where ``MODEL_EXPORT`` says there is no SavedModel export."""
 
 
 def quietly(write, path: str) -> None:

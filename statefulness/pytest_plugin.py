@@ -51,6 +51,8 @@ WARNING_FILTERS = (
     "ignore:'parseString' deprecated",
     "ignore:'resetCache' deprecated",
     "ignore:'enablePackrat' deprecated",
+    # Keras's JAX export (keras/src/backend/jax/export.py) passes jax2tf an argument that JAX deprecates.
+    "ignore:The `native_serialization` parameter is deprecated:DeprecationWarning",
 )
 """Every warning is an error in the spec, except these (later lines take precedence, as in an ini file)."""
 

@@ -127,6 +127,10 @@ def test_every_reproducer_fails_where_its_deviation_shows_and_passes_elsewhere_o
     crash = _fails_the_same_claim_first(deviation, CRASHES)
     if crash is not None:
         pytest.skip(f"{report.name} is not run on {here}: {crash.id!r} would abort this process first")
+    if "import tensorflow" in block and importlib.util.find_spec("tensorflow") is None:
+        pytest.skip(f"{report.name} needs TensorFlow, which {here} does not install")
+    if deviation.backends == ("tensorflow",) and BACKEND != "tensorflow" and "import tensorflow" in block:
+        pytest.skip(f"{report.name} runs TensorFlow over a TensorFlow-backed model, not a {BACKEND} one")
     if deviation.covers(KERAS_VERSION, BACKEND):
         raised = _run(block, report)
         if raised is None:
@@ -138,8 +142,6 @@ def test_every_reproducer_fails_where_its_deviation_shows_and_passes_elsewhere_o
         if not isinstance(raised, AssertionError) and type(raised).__name__ != expected:
             raise raised  # a failure, but not the one the report describes
     elif KERAS_MAJOR in _majors(deviation):
-        if "import tensorflow" in block and importlib.util.find_spec("tensorflow") is None:
-            pytest.skip(f"{report.name} needs TensorFlow, which {here} does not install")
         raised = _run(block, report)
         first = _fails_the_same_claim_first(deviation, raised)
         if first is not None:

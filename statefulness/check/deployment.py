@@ -26,7 +26,15 @@ from typing import Any
 
 import numpy as np
 
-from statefulness._keras import ONNX_EXPORT, SAVED_MODEL_EXPORT, quietly, tensorflow, tf_data_missing
+from statefulness._keras import (
+    BACKEND,
+    MODEL_EXPORT,
+    ONNX_EXPORT,
+    SAVED_MODEL_EXPORT,
+    quietly,
+    tensorflow,
+    tf_data_missing,
+)
 from statefulness.check.report import NotApplicable, RuleFailed, _Tolerance
 from statefulness.check.subject import TOLERANCE, _Subject
 
@@ -147,13 +155,15 @@ def _converter(model, path: Path, subject: _Subject) -> bytes:
 
 
 def _no_tensorflow() -> str | None:
+    if BACKEND != "tensorflow" and not tf_data_missing():
+        return f"the LiteRT converter converts a TensorFlow-backed model; this one runs on {BACKEND}"
     return tf_data_missing() and "the LiteRT converter needs TensorFlow, which this env does not install"
 
 
 ROUTES: dict[str, _Route] = {
     route.name: route
     for route in (
-        _Route("model.export()", lambda: SAVED_MODEL_EXPORT, _model_export, _saved_model, starts_from_zero=False),
+        _Route("model.export()", lambda: MODEL_EXPORT, _model_export, _saved_model, starts_from_zero=False),
         _Route("TFLiteConverter", _no_tensorflow, _converter, _converted_keras_model, True, tolerance=LITERT_TOLERANCE),
         _Route("statefulness.export()", lambda: SAVED_MODEL_EXPORT, _library_export("saved_model"), _saved_model, True),
         _Route(

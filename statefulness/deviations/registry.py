@@ -979,6 +979,75 @@ DEVIATIONS: list[Deviation] = [
         when=BATCH_OF_ONE,
     ),
     Deviation(
+        id="JAX: model.export() of a stateful model fails",
+        keras=">=3.12",
+        backends=("jax",),
+        raises="ValueError",
+        diagnosis=(
+            "On JAX, `model.export()` converts `serve` with jax2tf over a symbolic batch dimension: "
+            "`make_input_spec` (keras/src/export/export_utils.py) replaces the batch size with None and "
+            "`JaxExportArchive._to_polymorphic_shape` (keras/src/backend/jax/export.py) makes it the "
+            "dimension `batch`. The batch-size check of a stateful `RNN.call` (keras/src/layers/rnn/rnn.py, "
+            "Keras 3.12) compares the stored state's rows with `batch` and raises `ValueError: If an RNN is "
+            "stateful, the batch size of the input sequences must be the same as the batch size of the "
+            "initial state`, for every batch size. Before 3.12 the cell's step fails instead (the deviation "
+            "below). Measured with an LSTM and TensorFlow 2.21 (jax2tf): Keras 3.12.0, 3.13.2, 3.15.1 and "
+            "keras-nightly 3.16.0.dev2026102704 raise; 3.3.3, 3.6.0, 3.9.2 and 3.11.3 fail with a TypeError. "
+            "An `ExportArchive` whose `serve` takes the model's own batch size exports, but carries no state "
+            "(the deviation after the next); export the step model (`statefulness.step_model`) instead."
+        ),
+        tests=(
+            Covers("deployment/saved-model-carries-the-state-between-calls"),
+            Covers("deployment/saved-model-of-a-batch-of-one-exports"),
+            Covers("deployment/saved-model-starts-from-the-state-at-export"),
+            Covers("deployment/saved-model-endpoints-share-one-state"),
+            Covers("deployment/saved-model-refuses-another-batch-size"),
+        ),
+        rules=route_rules("model.export()"),
+    ),
+    Deviation(
+        id="JAX: model.export() of a stateful model fails in the cell",
+        keras=">=3,<3.12",
+        backends=("jax",),
+        raises="TypeError",
+        diagnosis=(
+            "Before Keras 3.12's batch-size check (the deviation above), jax2tf's symbolic batch reaches the "
+            "cell: `LSTMCell.call` adds the input's projection, of `(batch, 4 * units)`, to the recurrent one "
+            "of the stored state's rows, and JAX raises `TypeError` (for 3 rows of 3 units: `add got "
+            "incompatible shapes for broadcasting: (batch, 12), (3, 12)`; a model of batch 1 fails alike). "
+            "Measured: Keras 3.3.3, 3.6.0, 3.9.2 and 3.11.3 with TensorFlow 2.21."
+        ),
+        tests=(
+            Covers("deployment/saved-model-carries-the-state-between-calls"),
+            Covers("deployment/saved-model-of-a-batch-of-one-exports"),
+            Covers("deployment/saved-model-starts-from-the-state-at-export"),
+            Covers("deployment/saved-model-endpoints-share-one-state"),
+            Covers("deployment/saved-model-refuses-another-batch-size"),
+        ),
+        rules=route_rules("model.export()"),
+    ),
+    Deviation(
+        id="JAX: an exported stateful model does not carry the state",
+        keras=">=3",
+        backends=("jax",),
+        diagnosis=(
+            "On JAX an `ExportArchive` (with `serve` for the model's own batch size, so that it exports) "
+            "serves every call from the state the model had at export: nothing is carried. "
+            "`RNN._create_state_variables` (keras/src/layers/rnn/rnn.py) is decorated "
+            "`@tracking.no_automatic_dependency_tracking`, so the state variables are not among the layer's "
+            "`non_trainable_variables`; `JaxExportArchive._backend_track_layer` (keras/src/backend/jax/"
+            "export.py) converts and binds only those, and the jax2tf function, traced in a `StatelessScope`, "
+            "reads the states as constants and drops what the layer assigns to them (the artifact's variables "
+            "are the kernel, recurrent kernel, bias and seed generator state). On TensorFlow the traced "
+            "`tf.function` captures the state variables it reads and assigns, and the state is carried. "
+            "Measured with TensorFlow 2.21 (jax2tf): Keras 3.3.3, 3.6.0, 3.9.2, 3.11.3, 3.12.0, 3.13.2, "
+            "3.15.1 and keras-nightly 3.16.0.dev2026102704. Export the step model "
+            "(`statefulness.step_model`), which takes the state as an input and gives it back (the claim "
+            "'the step model in an export archive carries the state given to it')."
+        ),
+        tests=(Covers("deployment/archive-carries-the-state-between-calls"),),
+    ),
+    Deviation(
         id="export serves any batch size",
         keras=">=3,<3.12 | >=3.14",
         backends=("tensorflow",),
