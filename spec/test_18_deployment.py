@@ -20,9 +20,9 @@ What each route does with the state, checked exactly against the NumPy recurrenc
 
 A tiny stateful LSTM (batch 3, 2 features, 3 units, free number of time steps) with drawn weights, fed four
 chunks of 2 steps. The routes need TensorFlow: where it is not installed (the JAX and PyTorch envs), the
-chapter is skipped, saying so. On PyTorch, Keras's own routes (``format="torch"``, ``"onnx"``) trace the
-model with a sample batch of one row and fail on a stateful model of any other batch size; they are not
-claimed here."""
+TensorFlow routes are skipped, saying so. On PyTorch (Keras 3.15 and later), ``model.export(path,
+format="torch")`` writes a ``torch.export`` ExportedProgram; the step model, exported for the stream's
+shapes, carries the state there as well."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ from statefulness._keras import (
     MODEL_EXPORT,
     ONNX_EXPORT,
     SAVED_MODEL_EXPORT,
+    TORCH_EXPORT,
     ExportArchive,
+    keras,
     quietly,
     tensorflow,
     tflite_interpreter,
@@ -50,13 +52,19 @@ from . import reference
 from .tiny import TOLERANCE, lstm_model, random_inputs, random_weights
 
 tf = tensorflow() if importlib.util.find_spec("tensorflow") else None
-pytestmark = pytest.mark.skipif(tf is None, reason="the export routes write TensorFlow artifacts; no TensorFlow here")
+# Every TensorFlow route is skipped, saying why, where it cannot run (needs_export, needs_tf_model, needs_onnx):
+# with no TensorFlow installed (the JAX and PyTorch envs) each says so.
 
 BATCH, FEATURES, UNITS, STEPS, CHUNKS = 3, 2, 3, 2, 4
 
 needs_export = pytest.mark.skipif(MODEL_EXPORT is not None, reason=str(MODEL_EXPORT))
 needs_tf_model = pytest.mark.skipif(SAVED_MODEL_EXPORT is not None, reason=str(SAVED_MODEL_EXPORT))
 needs_onnx = pytest.mark.skipif(ONNX_EXPORT is not None, reason=str(ONNX_EXPORT))
+needs_tfsm_layer = pytest.mark.skipif(
+    SAVED_MODEL_EXPORT is not None or not hasattr(keras.layers, "TFSMLayer"),
+    reason=str(SAVED_MODEL_EXPORT or "keras.layers.TFSMLayer is Keras 3's (Keras 2 reloads with tf.saved_model.load)"),
+)
+needs_torch_export = pytest.mark.skipif(TORCH_EXPORT is not None, reason=str(TORCH_EXPORT))
 
 # LITERT_TOLERANCE: LiteRT's kernels sum in another order than TensorFlow's (float32): its outputs are held
 # to 1e-4 relative; a state lost or not reset is off by 1e-2 or more. One value, the checker's too.
@@ -155,6 +163,21 @@ def test_an_exported_saved_model_starts_every_load_from_the_state_the_model_had_
             _serve(loaded, chunks[1]), expected[1], **TOLERANCE, err_msg=f"the {copy} load's first call"
         )
     np.testing.assert_allclose(to_numpy(model(chunks[1])), expected[1], **TOLERANCE, err_msg="the model itself")
+
+
+@pytest.mark.claim("deployment/tfsm-layer-carries-the-state-between-calls")
+@needs_tfsm_layer
+def test_a_tfsm_layer_over_an_exported_saved_model_carries_the_state_and_holds_its_own(tmp_path):
+    """``keras.layers.TFSMLayer(path, call_endpoint="serve")``, Keras 3's way to reload an export as a layer:
+    each call goes on from the state the previous call left, as the stateful model does; a second
+    ``TFSMLayer`` over the same path loads the artifact again and holds a state of its own."""
+    model, _, _, chunks, expected = _stream(194)
+    quietly(model.export, str(tmp_path / "model"))
+    first = keras.layers.TFSMLayer(str(tmp_path / "model"), call_endpoint="serve")
+    for k, (chunk, want) in enumerate(zip(chunks[:2], expected[:2], strict=True)):
+        np.testing.assert_allclose(to_numpy(first(chunk)), want, **TOLERANCE, err_msg=f"call {k}")
+    second = keras.layers.TFSMLayer(str(tmp_path / "model"), call_endpoint="serve")
+    np.testing.assert_allclose(to_numpy(second(chunks[0])), expected[0], **TOLERANCE, err_msg="the second layer")
 
 
 @pytest.mark.claim("deployment/saved-model-endpoints-share-one-state")
@@ -361,3 +384,40 @@ def test_the_step_model_exported_to_onnx_carries_the_state_given_to_it_and_given
     for k, (chunk, want) in enumerate(zip(chunks, expected, strict=True)):
         out, *state = session.run(None, dict(zip(names, [chunk, *state], strict=True)))
         np.testing.assert_allclose(out, want, **TOLERANCE, err_msg=f"run {k}")
+
+
+@pytest.mark.claim("deployment/torch-export-carries-the-state-between-calls")
+@needs_torch_export
+def test_a_model_exported_for_pytorch_carries_the_state_from_one_call_to_the_next(tmp_path):
+    """On PyTorch, ``model.export(path, format="torch")`` (a ``torch.export`` ExportedProgram, ``.pt2``),
+    loaded with ``torch.export.load(path).module()``: each call goes on from the state the previous call
+    left, as the stateful model does."""
+    import torch
+
+    model, _, _, chunks, expected = _stream(195)
+    model.export(str(tmp_path / "model.pt2"), format="torch", verbose=False)
+    module = torch.export.load(str(tmp_path / "model.pt2")).module()
+    for k, (chunk, want) in enumerate(zip(chunks, expected, strict=True)):
+        got = module(torch.from_numpy(chunk)).detach().numpy()
+        np.testing.assert_allclose(got, want, **TOLERANCE, err_msg=f"call {k}")
+
+
+@pytest.mark.claim("deployment/torch-step-model-carries-state-as-io")
+@needs_torch_export
+def test_the_step_model_exported_for_pytorch_carries_the_state_given_to_it_and_given_back(tmp_path):
+    """The step model (``statefulness.step_model``), exported with ``format="torch"`` for the stream's
+    shapes (``input_signature``: the export otherwise traces a sample of one row and fixes that size),
+    computes the stream exactly when each call is given the state the previous call gave back, from zeros."""
+    import torch
+
+    model, _, _, chunks, expected = _stream(196)
+    step = statefulness.step_model(model)
+    signature = [keras.InputSpec(shape=(BATCH, STEPS, FEATURES), dtype="float32")] + [
+        keras.InputSpec(shape=(BATCH, UNITS), dtype="float32") for _ in statefulness.step_states(model)
+    ]
+    step.export(str(tmp_path / "step.pt2"), format="torch", verbose=False, input_signature=[signature])
+    module = torch.export.load(str(tmp_path / "step.pt2")).module()
+    state = [torch.zeros(BATCH, UNITS) for _ in signature[1:]]
+    for k, (chunk, want) in enumerate(zip(chunks, expected, strict=True)):
+        out, *state = module([torch.from_numpy(chunk), *state])
+        np.testing.assert_allclose(out.detach().numpy(), want, **TOLERANCE, err_msg=f"call {k}")

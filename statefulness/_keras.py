@@ -49,6 +49,7 @@ __all__ = [
     "SAVED_MODEL_EXPORT",
     "MODEL_EXPORT",
     "ONNX_EXPORT",
+    "TORCH_EXPORT",
     "ExportArchive",
     "tflite_interpreter",
     "tensorflow",
@@ -177,6 +178,21 @@ def _onnx_export() -> str | None:
 ONNX_EXPORT: str | None = _onnx_export()
 """Why this env cannot export to ONNX with ``model.export(path, format="onnx")`` and run it with
 onnxruntime; None where it can (TensorFlow backend, a Keras 3 with the ONNX route, the ``onnx`` extra)."""
+
+
+def _torch_export() -> str | None:
+    import importlib.util
+
+    if BACKEND != "torch":
+        return f"model.export(format='torch') writes a PyTorch ExportedProgram of a torch model, not a {BACKEND} one"
+    if importlib.util.find_spec(f"{keras.__name__}.src.export.torch") is None:
+        return f"Keras {KERAS_VERSION} has no model.export(format='torch') (Keras 3.15 added it)"
+    return None
+
+
+TORCH_EXPORT: str | None = _torch_export()
+"""Why this env cannot write a PyTorch ExportedProgram (``.pt2``) with ``model.export(path, format="torch")``;
+None where it can (the PyTorch backend, a Keras that has the route)."""
 
 
 def tensorflow():

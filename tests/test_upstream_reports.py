@@ -127,8 +127,11 @@ def test_every_reproducer_fails_where_its_deviation_shows_and_passes_elsewhere_o
     crash = _fails_the_same_claim_first(deviation, CRASHES)
     if crash is not None:
         pytest.skip(f"{report.name} is not run on {here}: {crash.id!r} would abort this process first")
-    if "import tensorflow" in block and importlib.util.find_spec("tensorflow") is None:
-        pytest.skip(f"{report.name} needs TensorFlow, which {here} does not install")
+    missing = [
+        name for name in re.findall(r"^import (\w+)", block, re.MULTILINE) if importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        pytest.skip(f"{report.name} needs {', '.join(missing)}, which {here} does not install")
     if deviation.backends == ("tensorflow",) and BACKEND != "tensorflow" and "import tensorflow" in block:
         pytest.skip(f"{report.name} runs TensorFlow over a TensorFlow-backed model, not a {BACKEND} one")
     if deviation.covers(KERAS_VERSION, BACKEND):

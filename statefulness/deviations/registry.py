@@ -1048,6 +1048,27 @@ DEVIATIONS: list[Deviation] = [
         tests=(Covers("deployment/archive-carries-the-state-between-calls"),),
     ),
     Deviation(
+        id="PyTorch: model.export(format='torch') of a stateful model fails",
+        keras=">=3.15",
+        backends=("torch",),
+        raises="RuntimeError",
+        diagnosis=(
+            "`export_torch` (keras/src/export/torch.py) has `torch.export` trace the model on sample inputs of its "
+            "input signature: `get_input_signature` drops the batch size (`make_input_spec`, keras/src/export/"
+            "export_utils.py) and `convert_spec_to_tensor` fills each free dimension with 1, so a stateful "
+            "model of batch 3 is called with one row, and the batch-size check of a stateful `RNN.call` "
+            "raises `ValueError: If an RNN is stateful, the batch size of the input sequences must be the "
+            "same as the batch size of the initial state`, re-raised as `RuntimeError: Failed to export model to "
+            "PyTorch format`. With a signature of batch 3 the export is written but `torch.export.load` "
+            "refuses it (`SpecViolationError: Node.meta wrap_with_set_grad_enabled is missing val field`). "
+            "Measured with "
+            "torch 2.13.0 (CPU): Keras 3.15.1 and keras-nightly 3.16.0.dev2026102704; Keras 3.14.0 and "
+            "earlier have no `format='torch'`. Export the step model (`statefulness.step_model`) with an "
+            "`input_signature` of the stream's shapes, and carry the state as its input and output."
+        ),
+        tests=(Covers("deployment/torch-export-carries-the-state-between-calls"),),
+    ),
+    Deviation(
         id="export serves any batch size",
         keras=">=3,<3.12 | >=3.14",
         backends=("tensorflow",),
@@ -1087,6 +1108,7 @@ DEVIATIONS: list[Deviation] = [
         tests=(
             Covers("deployment/saved-model-carries-the-state-between-calls"),
             Covers("deployment/saved-model-starts-from-the-state-at-export"),
+            Covers("deployment/tfsm-layer-carries-the-state-between-calls"),
             Covers("deployment/saved-model-endpoints-share-one-state"),
             Covers("deployment/saved-model-refuses-another-batch-size"),
             Covers("deployment/saved-model-of-a-batch-of-one-exports"),
