@@ -27,14 +27,21 @@ def tutorial_model(recipe, dataset):
     return model
 
 
-def train_the_tutorials_way(name: str, seed: int = 7, epochs: int | None = None):
+def seeded(seed: int, determinism: bool) -> None:
+    """Seed through ``keras.utils.set_random_seed``; ``determinism``: TensorFlow's op determinism on, as the
+    spec runs (the same seed gives the same weights), or off, as the tutorial's readers run its code
+    (``seed_everything(xla=True)`` is the library's name for leaving it off)."""
+    sf.seed_everything(seed, xla=not determinism)
+
+
+def train_the_tutorials_way(name: str, seed: int = 7, epochs: int | None = None, determinism: bool = True):
     """Build and train recipe ``name`` as the tutorial's code does; return the model, its accuracy and
-    the seconds its training (the ``fit`` calls) took."""
+    the seconds its training (the ``fit`` calls) took. ``determinism``: see :func:`seeded`."""
     recipe = EXPERIMENTS[name]
     epochs = epochs or recipe.epochs
     if name == "split_sequence":
-        return _split_sequence_the_qa_way(recipe, seed, epochs)
-    sf.seed_everything(seed)
+        return _split_sequence_the_qa_way(recipe, seed, epochs, determinism)
+    seeded(seed, determinism)
     dataset = (
         sf.make_dataset(recipe.framing, seed=seed)
         if recipe.framing == "variable_length"
@@ -53,13 +60,13 @@ def train_the_tutorials_way(name: str, seed: int = 7, epochs: int | None = None)
     return model, accuracy, seconds
 
 
-def _split_sequence_the_qa_way(recipe, seed: int, epochs: int):
+def _split_sequence_the_qa_way(recipe, seed: int, epochs: int, determinism: bool):
     """The Q&A's advice as people write it: per epoch, ``train_on_batch`` over each group's pieces in
     order, then ``reset_states()``. Only the stateful variant (the library's run is told the same);
     the accuracy is on the later pieces of held-out sequences, as the library measures it."""
     bs = recipe.batch_size
     train, test = split_layouts(seed, bs)
-    sf.seed_everything(seed)
+    seeded(seed, determinism)
     model = keras.Sequential(
         [
             keras.Input(batch_shape=(bs,) + train.X.shape[1:]),
