@@ -457,6 +457,21 @@ def export_bakes_the_state():
     archive.add_endpoint = add_endpoint
 
 
+@mutant("ExportArchive.add_endpoint hands an endpoint of several inputs its arguments in reverse order")
+def export_reverses_endpoint_inputs():
+    from keras.src.export.saved_model import ExportArchive
+
+    archive = type(ExportArchive())
+    original = archive.add_endpoint
+
+    def add_endpoint(self, name, fn, input_signature=None, **kwargs):
+        if input_signature is None or len(input_signature) < 2:
+            return original(self, name, fn, input_signature=input_signature, **kwargs)
+        return original(self, name, lambda *args: fn(*reversed(args)), input_signature=input_signature, **kwargs)
+
+    archive.add_endpoint = add_endpoint
+
+
 def _wrap_fit_validation(before, after=lambda model, kept: None) -> None:
     """Wrap the validation pass that ``fit`` runs (``Model.evaluate`` called with
     ``_use_cached_eval_dataset=True``): ``before(model)`` first, ``after(model, before's result)`` last."""
