@@ -305,6 +305,19 @@ def _shuffle_claim(when: Predicate | None) -> Covers:
 
 _NOTHING_TO_BREAK = "The state does not move, so shuffling has nothing to break."
 
+
+_JAX_MODEL_EXPORT_CLAIMS = tuple(
+    Covers(f"deployment/saved-model-{claim}")
+    for claim in (
+        "carries-the-state-between-calls",
+        "of-a-batch-of-one-exports",
+        "starts-from-the-state-at-export",
+        "endpoints-share-one-state",
+        "refuses-another-batch-size",
+    )
+)
+"""The chapter 18 claims of ``model.export()`` that fail on JAX, where the export itself fails."""
+
 DEVIATIONS: list[Deviation] = [
     Deviation(
         id="batch_input_shape removed",
@@ -996,13 +1009,7 @@ DEVIATIONS: list[Deviation] = [
             "An `ExportArchive` whose `serve` takes the model's own batch size exports, but carries no state "
             "(the deviation after the next); export the step model (`statefulness.step_model`) instead."
         ),
-        tests=(
-            Covers("deployment/saved-model-carries-the-state-between-calls"),
-            Covers("deployment/saved-model-of-a-batch-of-one-exports"),
-            Covers("deployment/saved-model-starts-from-the-state-at-export"),
-            Covers("deployment/saved-model-endpoints-share-one-state"),
-            Covers("deployment/saved-model-refuses-another-batch-size"),
-        ),
+        tests=_JAX_MODEL_EXPORT_CLAIMS,
         rules=route_rules("model.export()"),
     ),
     Deviation(
@@ -1017,13 +1024,7 @@ DEVIATIONS: list[Deviation] = [
             "incompatible shapes for broadcasting: (batch, 12), (3, 12)`; a model of batch 1 fails alike). "
             "Measured: Keras 3.3.3, 3.6.0, 3.9.2 and 3.11.3 with TensorFlow 2.21."
         ),
-        tests=(
-            Covers("deployment/saved-model-carries-the-state-between-calls"),
-            Covers("deployment/saved-model-of-a-batch-of-one-exports"),
-            Covers("deployment/saved-model-starts-from-the-state-at-export"),
-            Covers("deployment/saved-model-endpoints-share-one-state"),
-            Covers("deployment/saved-model-refuses-another-batch-size"),
-        ),
+        tests=_JAX_MODEL_EXPORT_CLAIMS,
         rules=route_rules("model.export()"),
     ),
     Deviation(
