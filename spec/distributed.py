@@ -1,14 +1,16 @@
-"""The runs of chapter 24, each in a fresh interpreter: two CPU devices exist only if they are made before
+"""The runs of chapter 24, in a fresh interpreter: two CPU devices exist only if they are made before
 TensorFlow or JAX starts its runtime, which in the spec's own process has long happened.
 
-    python -m spec.distributed SCENARIO BUILT_BATCH_SIZE INPUTS.npz RESULTS.npz
+    python -m spec.distributed INPUTS.npz RESULTS.npz NAME=SCENARIO:BUILT_BATCH_SIZE ...
 
-``INPUTS.npz`` holds the LSTM's ``weights_0..2``, the samples ``x`` and targets ``y``; the run builds the
-chapter's tiny stateful LSTM for ``BUILT_BATCH_SIZE`` rows under the scenario's distribution, trains it for
-one epoch at learning rate 0 on global batches of ``GLOBAL_BATCH`` (4) rows, and writes to ``RESULTS.npz``
-the error that refused it (``error``), or the state read from the host (``host_0``, ``host_1``), and for
-``mirrored`` each replica's own copy (``replica_<k>_<i>``). ``data-parallel`` also writes the state
-after two direct calls on the first two global batches (``direct_0``, ``direct_1``).
+One interpreter makes every run it is given (an interpreter and its backend's start cost seconds, a run
+a fraction of one). ``INPUTS.npz`` holds each run's LSTM weights ``NAME.weights_0..2``, samples
+``NAME.x`` and targets ``NAME.y``; each run builds the chapter's tiny stateful LSTM for ``BUILT_BATCH_SIZE``
+rows under its scenario's distribution, trains it for one epoch at learning rate 0 on global batches of
+``GLOBAL_BATCH`` (4) rows, and writes to ``RESULTS.npz`` the error that refused it (``NAME.error``), or
+the state read from the host (``NAME.host_0``, ``NAME.host_1``), and for ``mirrored`` each replica's own
+copy (``NAME.replica_<k>_<i>``). ``data-parallel`` also writes the state after two direct calls on the
+first two global batches (``NAME.direct_0``, ``NAME.direct_1``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ def mirrored(built: int, weights, x, y) -> dict:
     import tensorflow as tf
 
     (cpu,) = tf.config.list_physical_devices("CPU")
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * DEVICES)
+    if tf.config.get_logical_device_configuration(cpu) is None:  # once, before the runtime starts
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * DEVICES)
     from statefulness._keras import backend_variable, layer_states, state_variables
 
     from .tiny import lstm_model
@@ -63,18 +66,23 @@ def data_parallel(built: int, weights, x, y) -> dict:
 SCENARIOS = {"mirrored": mirrored, "data-parallel": data_parallel}
 
 
-def main(scenario: str, built: str, inputs: str, results: str) -> None:
+def main(inputs: str, results: str, *runs: str) -> None:
     mutant = os.environ.get("STATEFULNESS_MUTANT_APPLIED")
     if mutant:  # set by mutants/plugin.py: the meta-test breaks Keras in this process too
         from mutants import MUTANTS
 
         MUTANTS[mutant][1]()
     given = np.load(inputs)
-    weights = [given[f"weights_{i}"] for i in range(3)]
-    try:
-        found = SCENARIOS[scenario](int(built), weights, given["x"], given["y"])
-    except Exception as error:  # noqa: BLE001 - any refusal is the test's to judge, by its type and words
-        found = {"error": np.array(f"{type(error).__name__}: {error}")}
+    found: dict = {}
+    for run in runs:
+        name, _, spec = run.partition("=")
+        scenario, _, built = spec.partition(":")
+        weights = [given[f"{name}.weights_{i}"] for i in range(3)]
+        try:
+            outcome = SCENARIOS[scenario](int(built), weights, given[f"{name}.x"], given[f"{name}.y"])
+        except Exception as error:  # noqa: BLE001 - any refusal is the test's to judge, by its type and words
+            outcome = {"error": np.array(f"{type(error).__name__}: {error}")}
+        found.update({f"{name}.{key}": value for key, value in outcome.items()})
     partial = f"{results}.partial"
     with open(partial, "wb") as out:
         np.savez(out, **found)

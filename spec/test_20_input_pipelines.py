@@ -176,12 +176,26 @@ def test_a_finite_dataset_shorter_than_steps_per_epoch_ends_each_epoch_and_start
 )
 @pytest.mark.parametrize("shuffle", [True, False], ids=["shuffle", "shuffle=False"])
 @pytest.mark.filterwarnings(FORK_WARNING)
-def test_a_py_dataset_is_fed_every_batch_once_per_epoch_in_a_new_order_unless_shuffle_is_false(shuffle, reading):
+def test_a_py_dataset_is_fed_every_batch_once_per_epoch_in_a_new_order_unless_shuffle_is_false(
+    shuffle, reading, request
+):
     """``fit(py_dataset, shuffle=...)`` (Keras 3's ``PyDataset``, Keras 2's ``Sequence``), with the state
     reset at every epoch's start, feeds each of its 4 batches once per epoch: in index order with
     ``shuffle=False``, in a new order (the order of its indices shuffled) in some epoch of 3 by default,
     with or without workers reading ahead (threads, or processes with ``use_multiprocessing``, however
-    short their queue: ``max_queue_size``)."""
+    short their queue: ``max_queue_size``).
+
+    A trap of Keras 2 that costs time, not state: a ``fit`` with workers waits 5 s at every epoch's end
+    (``_keras.WORKERS_PAUSE_AT_EPOCH_END``), so there the default tier runs one case with workers (processes,
+    shuffled) and ``--wide`` the other two."""
+    slow = (
+        _keras.WORKERS_PAUSE_AT_EPOCH_END and reading and (shuffle is False or not reading.get("use_multiprocessing"))
+    )
+    if slow and not request.config.getoption("--wide"):
+        pytest.skip(
+            f"Keras 2 waits {_keras.WORKERS_PAUSE_AT_EPOCH_END:g} s at each epoch's end of a fit with workers: "
+            "this case runs under --wide (the shuffled one with worker processes runs here)"
+        )
     weights, model, layer, x, y = setting(14)
     chunks, log = batches(x, B), StateLog(layer)
     dataset, options = _keras.py_dataset(len(chunks), lambda i: (chunks[i], y[i * B : (i + 1) * B]), **reading)

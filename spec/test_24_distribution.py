@@ -10,7 +10,7 @@ the host (``layer.states``) shows the first replica's rows only. ``keras.distrib
 (JAX) compiles one program over the global batch, sharded across the devices: the layer is built for
 the global batch, and its state holds every global row.
 
-The devices must exist before the backend starts, so each run is made in a fresh interpreter
+The devices must exist before the backend starts, so the chapter's runs are made in one fresh interpreter
 (``spec/distributed.py``) with the chapter's tiny LSTM (2 features, 3 units, SGD at learning rate 0 over
 8 samples in global batches of 4), and its state is held against the NumPy recurrence carried through
 the global batches row by row."""
@@ -41,24 +41,43 @@ needs_data_parallel = pytest.mark.skipif(
 )
 
 
-def run(scenario: str, built: int, tmp_path, seed: int):
-    """Run ``scenario`` (``spec/distributed.py``) in a fresh interpreter for a layer built for ``built``
-    rows; return the weights, the samples, and what the run wrote."""
-    rng = np.random.default_rng(seed)
-    weights, x = random_weights(rng, 2, 3), random_inputs(rng, 2 * GLOBAL, 2, 2)
-    inputs, results = tmp_path / "inputs.npz", tmp_path / "results.npz"
-    np.savez(inputs, x=x, y=np.zeros((len(x), 3), "float32"), **{f"weights_{i}": w for i, w in enumerate(weights)})
+RUNS = {
+    "mirrored-global": ("mirrored", GLOBAL, 51),
+    "mirrored-per-replica": ("mirrored", PER_REPLICA, 52),
+    "data-parallel-per-device": ("data-parallel", PER_REPLICA, 54),
+    "data-parallel-global": ("data-parallel", GLOBAL, 55),
+}
+"""The chapter's runs: a scenario of ``spec/distributed.py``, the batch size the layer is built for, and
+the seed of its weights and samples."""
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, tuple]:
+    """Every run of ``RUNS`` this backend can make (``MirroredStrategy`` on TensorFlow, ``DataParallel`` on
+    JAX), made in one fresh interpreter: the weights, the samples, and what the run wrote, by run name."""
+    scenario = "mirrored" if BACKEND == "tensorflow" else "data-parallel"
+    given = {}
+    for name, (_, built, seed) in ((n, r) for n, r in RUNS.items() if r[0] == scenario):
+        rng = np.random.default_rng(seed)
+        given[name] = random_weights(rng, 2, 3), random_inputs(rng, 2 * GLOBAL, 2, 2), built
+    folder = tmp_path_factory.mktemp("distributed")
+    inputs, results = folder / "inputs.npz", folder / "results.npz"
+    arrays = {}
+    for name, (weights, x, _) in given.items():
+        arrays.update({f"{name}.x": x, f"{name}.y": np.zeros((len(x), 3), "float32")})
+        arrays.update({f"{name}.weights_{i}": w for i, w in enumerate(weights)})
+    np.savez(inputs, **arrays)
     devices = f"--xla_force_host_platform_device_count={distributed.DEVICES}"  # JAX's host devices
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", XLA_FLAGS=devices)
-    proc = subprocess.run(
-        [sys.executable, "-m", f"{__package__}.distributed", scenario, str(built), str(inputs), str(results)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    command = [sys.executable, "-m", f"{__package__}.distributed", str(inputs), str(results)]
+    command += [f"{name}={scenario}:{built}" for name, (_, _, built) in given.items()]
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return weights, x, dict(np.load(results))
+    found = np.load(results)
+    return {
+        name: (weights, x, {key.partition(".")[2]: found[key] for key in found.files if key.startswith(f"{name}.")})
+        for name, (weights, x, _) in given.items()
+    }
 
 
 def rows(x, first: int, count: int) -> list[np.ndarray]:
@@ -68,29 +87,22 @@ def rows(x, first: int, count: int) -> list[np.ndarray]:
 
 @needs_mirrored
 @pytest.mark.claim("distribution/mirrored-refuses-the-global-batch-size")
-def test_under_mirrored_strategy_a_layer_built_for_the_global_batch_is_refused(tmp_path):
+def test_under_mirrored_strategy_a_layer_built_for_the_global_batch_is_refused(runs):
     """Built for the global batch (4 rows) under ``MirroredStrategy`` over 2 devices, the stateful layer
     is refused in ``fit``: each replica calls it on its slice of 2 rows."""
-    _, _, found = run("mirrored", GLOBAL, tmp_path, seed=51)
+    _, _, found = runs["mirrored-global"]
 
     assert "error" in found, "a layer built for the global batch trained under MirroredStrategy"
     assert "batch size" in str(found["error"]), found["error"]
 
 
-@pytest.fixture(scope="module")
-def per_replica(tmp_path_factory):
-    """One run under ``MirroredStrategy`` of a layer built for the per-replica batch (2 rows), shared by
-    the claims on it (a fresh interpreter costs seconds)."""
-    return run("mirrored", PER_REPLICA, tmp_path_factory.mktemp("per_replica"), seed=52)
-
-
 @needs_mirrored
 @pytest.mark.claim("distribution/mirrored-each-replica-carries-its-rows")
-def test_under_mirrored_strategy_each_replica_carries_the_state_of_its_own_rows(per_replica):
+def test_under_mirrored_strategy_each_replica_carries_the_state_of_its_own_rows(runs):
     """Built for the per-replica batch (2 rows), the layer trains, and replica k's copy of the state is
     that of global rows 2k and 2k+1 carried through both global batches: each replica's rows go on from
     their own state, never another replica's."""
-    weights, x, found = per_replica
+    weights, x, found = runs["mirrored-per-replica"]
 
     assert "error" not in found, found.get("error")
     for k in range(distributed.DEVICES):
@@ -101,10 +113,10 @@ def test_under_mirrored_strategy_each_replica_carries_the_state_of_its_own_rows(
 
 @needs_mirrored
 @pytest.mark.claim("distribution/mirrored-host-reads-the-first-replica")
-def test_under_mirrored_strategy_the_state_read_from_the_host_is_the_first_replicas(per_replica):
+def test_under_mirrored_strategy_the_state_read_from_the_host_is_the_first_replicas(runs):
     """``layer.states`` read outside the replicas (what ``reset_states``, a checkpoint or a warm-up
     reader sees) holds 2 rows, the first replica's: the state of global rows 0 and 1."""
-    weights, x, found = per_replica
+    weights, x, found = runs["mirrored-per-replica"]
 
     assert "error" not in found, found.get("error")
     assert_state([found["host_0"], found["host_1"]], carried(weights, rows(x, 0, PER_REPLICA)), "global rows 0, 1")
@@ -112,10 +124,10 @@ def test_under_mirrored_strategy_the_state_read_from_the_host_is_the_first_repli
 
 @needs_data_parallel
 @pytest.mark.claim("distribution/data-parallel-refuses-the-per-device-batch")
-def test_under_data_parallel_a_layer_built_for_the_per_device_batch_is_refused(tmp_path):
+def test_under_data_parallel_a_layer_built_for_the_per_device_batch_is_refused(runs):
     """Built for the per-device batch (2 rows) under ``DataParallel`` over 2 devices, the layer is
     refused: the compiled program calls it on the global batch of 4 rows."""
-    _, _, found = run("data-parallel", PER_REPLICA, tmp_path, seed=54)
+    _, _, found = runs["data-parallel-per-device"]
 
     assert "error" in found, "a layer built for the per-device batch trained under DataParallel"
     assert "batch size" in str(found["error"]), found["error"]
@@ -123,10 +135,10 @@ def test_under_data_parallel_a_layer_built_for_the_per_device_batch_is_refused(t
 
 @needs_data_parallel
 @pytest.mark.claim("distribution/data-parallel-carries-the-global-rows")
-def test_under_data_parallel_the_state_holds_every_global_row_carried_through_the_batches(tmp_path):
+def test_under_data_parallel_the_state_holds_every_global_row_carried_through_the_batches(runs):
     """Built for the global batch (4 rows), the layer's state after two direct calls on the two global
     batches is that of each global row carried through both, as without a distribution."""
-    weights, x, found = run("data-parallel", GLOBAL, tmp_path, seed=55)
+    weights, x, found = runs["data-parallel-global"]
 
     assert "error" not in found, found.get("error")
     assert_state([found["direct_0"], found["direct_1"]], carried(weights, batches(x, GLOBAL)), "every row carried")
@@ -134,10 +146,10 @@ def test_under_data_parallel_the_state_holds_every_global_row_carried_through_th
 
 @needs_data_parallel
 @pytest.mark.claim("distribution/data-parallel-fit-carries-the-global-rows")
-def test_under_data_parallel_fit_carries_every_global_row_through_the_batches(tmp_path):
+def test_under_data_parallel_fit_carries_every_global_row_through_the_batches(runs):
     """The same layer under ``fit`` (one epoch, learning rate 0): the state it ends in is that of each
     global row carried through both global batches."""
-    weights, x, found = run("data-parallel", GLOBAL, tmp_path, seed=56)
+    weights, x, found = runs["data-parallel-global"]
 
     assert "error" not in found, found.get("error")
     assert_state([found["host_0"], found["host_1"]], carried(weights, batches(x, GLOBAL)), "every row carried")
