@@ -35,7 +35,7 @@ def load() -> list[dict]:
 
 
 def calibrate(experiments, tiers, seed_list, jobs: int = 1) -> None:
-    """Train what ``results.jsonl`` lacks for this environment and way of training (XLA or not), in
+    """Train what ``results.jsonl`` lacks for this environment and way of training (XLA or not, unrolled or not), in
     ``jobs`` worker processes of one thread each (``jobs=1``: in this process)."""
     from statefulness import versions
     from statefulness._keras import XLA_TRAINING
@@ -43,7 +43,8 @@ def calibrate(experiments, tiers, seed_list, jobs: int = 1) -> None:
     from statefulness.experiments.workers import run_experiments
 
     env = versions()
-    done = {(r["experiment"], r["tier"], r["seed"]) for r in load() if _same_training(r, env, XLA_TRAINING)}
+
+    done = {(r["experiment"], r["tier"], r["seed"]) for r in load() if _same_training(r, env, XLA_TRAINING, False)}
     todo = [
         (name, tier, seed)
         for tier in tiers
@@ -66,6 +67,7 @@ def calibrate(experiments, tiers, seed_list, jobs: int = 1) -> None:
             "backend": env["backend"],
             "tensorflow": env.get("tensorflow"),
             "xla": outcome.xla,
+            "unroll": outcome.unroll,
         }
         with RESULTS.open("a") as f:
             f.write(json.dumps(row) + "\n")
@@ -74,9 +76,11 @@ def calibrate(experiments, tiers, seed_list, jobs: int = 1) -> None:
     run_experiments([(name, {"seed": seed, "full": tier == "full"}) for name, tier, seed in todo], jobs, finished=keep)
 
 
-def _same_training(row, env, xla) -> bool:
-    """Whether ``row`` was trained by this Keras and backend, the same way (rows before XLA have no "xla")."""
-    return (row["keras"], row["backend"], row.get("xla", False)) == (env["keras"], env["backend"], xla)
+def _same_training(row, env, xla, unroll) -> bool:
+    """Whether ``row`` was trained by this Keras and backend, the same way (rows from before XLA have no
+    "xla", from before unrolling no "unroll")."""
+    same_way = (row.get("xla", False), row.get("unroll", False)) == (xla, unroll)
+    return (row["keras"], row["backend"]) == (env["keras"], env["backend"]) and same_way
 
 
 def table() -> str:
@@ -92,25 +96,22 @@ def table() -> str:
     ]
     for r in rows:
         r.setdefault("xla", False)
-    groups = sorted({(r["experiment"], r["tier"], r["epochs"], r["keras"], r["backend"], r["xla"]) for r in rows})
-    for experiment, tier, epochs, keras, backend, xla in groups:
+        r.setdefault("unroll", False)
+    group_keys = ("experiment", "tier", "epochs", "keras", "backend", "xla", "unroll")
+    groups = sorted({tuple(r[k] for k in group_keys) for r in rows})
+    for experiment, tier, epochs, keras, backend, xla, unroll in groups:
         sel = sorted(
             (
                 r
                 for r in rows
-                if (r["experiment"], r["tier"], r["epochs"], r["keras"], r["backend"], r["xla"])
-                == (experiment, tier, epochs, keras, backend, xla)
+                if tuple(r[k] for k in group_keys) == (experiment, tier, epochs, keras, backend, xla, unroll)
             ),
             key=lambda r: r["seed"],
         )
-        keys = [
-            k
-            for k in sel[0]
-            if k not in ("experiment", "tier", "seed", "epochs", "keras", "backend", "tensorflow", "xla")
-        ]
+        keys = [k for k in sel[0] if k not in (*group_keys, "seed", "tensorflow")]
         for r in sel:
             r.setdefault("tier", tier)
-        way = f"Keras {keras} on {backend} {'with' if xla else 'without'} XLA"
+        way = f"Keras {keras} on {backend} {'with' if xla else 'without'} XLA{', unrolled' if unroll else ''}"
         lines += [f"## {experiment}, {tier} tier ({epochs} epochs), {way}, {len(sel)} seeds", ""]
         lines.append("| seed | " + " | ".join(keys) + " |")
         lines.append("|---:|" + "---:|" * len(keys))

@@ -23,6 +23,18 @@ def test_build_model_is_an_lstm_and_a_softmax_compiled_for_accuracy(one_char):
     assert set(metrics) == {"loss", "accuracy"}
 
 
+def test_build_model_unrolls_the_lstm_when_asked(one_char):
+    """``unroll=True`` reaches the LSTM, and the unrolled model computes what the loop does (float32
+    round-off apart: the same arithmetic in another order)."""
+    looped = sf.build_model(one_char.input_shape, one_char.n_classes, units=8)
+    unrolled = sf.build_model(one_char.input_shape, one_char.n_classes, units=8, unroll=True)
+    unrolled.set_weights(looped.get_weights())
+    assert (looped.layers[1].unroll, unrolled.layers[1].unroll) == (False, True)
+    np.testing.assert_allclose(
+        unrolled.predict(one_char.X, verbose=0), looped.predict(one_char.X, verbose=0), atol=1e-6
+    )
+
+
 def test_a_stateful_model_keeps_one_state_row_per_sample(one_char):
     model = sf.build_model(one_char.input_shape, one_char.n_classes, units=8, stateful=True, batch_size=5)
     (layer,) = sf.stateful_layers(model)
@@ -38,6 +50,7 @@ def test_a_stateful_model_keeps_one_state_row_per_sample(one_char):
         ({"batch_size": 0}, ValueError, "batch_size: expected an integer >= 1"),
         ({"input_shape": (1,)}, ValueError, r"input_shape: expected \(timesteps, features\)"),
         ({"n_classes": 1}, ValueError, "n_classes: expected an integer >= 2"),
+        ({"unroll": "yes"}, ValueError, "unroll: expected True or False, got 'yes'"),
     ],
 )
 def test_build_model_names_the_bad_argument(one_char, kwargs, error, words):
@@ -159,6 +172,15 @@ def test_run_experiment_names_a_bad_variant_before_training(name, variants, word
 
     with pytest.raises(ValueError, match=words):
         run_experiment(name, epochs=1, variants=variants)
+
+
+def test_run_experiment_unrolls_the_lstm_only_when_asked():
+    from statefulness.experiments.run import run_experiment
+
+    assert run_experiment("one_char", epochs=1).unroll is False
+    assert run_experiment("one_char", epochs=1, unroll=True).unroll is True
+    with pytest.raises(TypeError, match="unroll: expected True or False, got 1"):
+        run_experiment("one_char", epochs=1, unroll=1)
 
 
 def test_run_experiment_trains_only_the_split_variants_asked_for():

@@ -98,6 +98,8 @@ class Outcome:
     """SHA-256 of the trained weights (of every model trained, in order): equal only if bit-identical."""
     xla: bool = False
     """Whether it trained with XLA (see ``XLA_TRAINING``)."""
+    unroll: bool = False
+    """Whether its LSTM trained unrolled (``run_experiment``'s ``unroll``; not by default: ``benchmarks/unroll.py``)."""
 
     @property
     def accuracy(self) -> float:

@@ -39,7 +39,8 @@ def run_experiment(name: str, **settings) -> Outcome:
     """Train the experiment ``name`` from ``seed`` (default 7) and measure. ``full=False`` takes the default
     tier's schedule (and the figures say ``tier="default"``); ``epochs`` overrides the schedule's length, not
     its tier; ``progress`` prints the epochs; ``xla``: train with XLA (``None``: where ``XLA_TRAINING`` says it
-    keeps the same seed's weights); ``variants`` (``split_sequence`` only): which of ``SPLIT_VARIANTS``."""
+    keeps the same seed's weights); ``unroll``: train the LSTM unrolled (not the same bits, nor always the same
+    figures: ``benchmarks/unroll.py``); ``variants`` (``split_sequence`` only): which of ``SPLIT_VARIANTS``."""
     experiment = EXPERIMENTS[check_choice("experiment", name, tuple(EXPERIMENTS))]
     if "variants" in settings and not isinstance(experiment, SplitSequence):
         if settings.pop("variants") is not None:
@@ -67,9 +68,10 @@ def _run_alphabet(
     epochs: int | None = None,
     progress: bool = False,
     xla: bool | None = None,
+    unroll: bool = False,
 ) -> Outcome:
     """Train an alphabet framing and measure (``run_experiment`` says what the settings mean)."""
-    seed, epochs, tier, xla = _settings(experiment, seed, full, epochs, xla)
+    seed, epochs, tier, xla, unroll = _settings(experiment, seed, full, epochs, xla, unroll)
     seed_everything(seed, xla=xla)
     dataset = (
         make_dataset(experiment.framing, seed=seed)
@@ -83,6 +85,7 @@ def _run_alphabet(
         stateful=experiment.stateful,
         batch_size=experiment.batch_size if experiment.stateful else None,
         jit_compile=xla,
+        unroll=unroll,
     )
     start = time.perf_counter()
     history = train(
@@ -100,17 +103,21 @@ def _run_alphabet(
     weights = digest(model.get_weights())
     predictions, measured, details = _measure_alphabet(experiment, model, dataset, seed)
     figures = experiment.record(epochs=epochs, tier=tier, **measured)
-    return Outcome(experiment.name, seed, epochs, figures, predictions, history, round(wall, 2), details, weights, xla)
+    return Outcome(
+        experiment.name, seed, epochs, figures, predictions, history, round(wall, 2), details, weights, xla, unroll
+    )
 
 
-def _settings(experiment: Experiment, seed, full, epochs, xla) -> tuple[int, int, str, bool]:
+def _settings(experiment: Experiment, seed, full, epochs, xla, unroll) -> tuple[int, int, str, bool, bool]:
 
     seed = check_int("seed", seed, low=0)
     tier = "full" if full or not experiment.quick_epochs else "default"
     epochs = experiment.schedule(full) if epochs is None else check_int("epochs", epochs, low=1)
     if xla is not None and not isinstance(xla, bool):
         raise TypeError(f"xla: expected True, False or None, got {xla!r}")
-    return seed, epochs, tier, XLA_TRAINING if xla is None else xla
+    if not isinstance(unroll, bool):
+        raise TypeError(f"unroll: expected True or False, got {unroll!r}")
+    return seed, epochs, tier, XLA_TRAINING if xla is None else xla, unroll
 
 
 def _measure_alphabet(experiment: Experiment, model, dataset, seed):
@@ -194,14 +201,14 @@ def _split_steps(experiment: Experiment, full: bool) -> int:
 
 
 def _run_split(
-    experiment: Experiment, *, seed=7, full=True, epochs=None, progress=False, xla=None, variants=None
+    experiment: Experiment, *, seed=7, full=True, epochs=None, progress=False, xla=None, unroll=False, variants=None
 ) -> Outcome:
     variants = tuple(SPLIT_VARIANTS) if variants is None else variants
     if not variants:
         raise ValueError("variants: expected at least one of " + ", ".join(SPLIT_VARIANTS))
     for variant in variants:
         check_choice("variants", variant, tuple(SPLIT_VARIANTS))
-    seed, epochs, tier, xla = _settings(experiment, seed, full, epochs, xla)
+    seed, epochs, tier, xla, unroll = _settings(experiment, seed, full, epochs, xla, unroll)
     train_layout, test_layout = split_layouts(seed, experiment.batch_size)
     start = time.perf_counter()
     measured, histories, weights = {}, {}, []
@@ -215,6 +222,7 @@ def _run_split(
             stateful=stateful,
             batch_size=experiment.batch_size if stateful else None,
             jit_compile=xla,
+            unroll=unroll,
         )
         histories[variant] = train(
             model,
@@ -241,7 +249,7 @@ def _run_split(
     main = "stateful" if "stateful" in variants else variants[0]
     figures = SplitFigures(epochs=epochs, tier=tier, accuracy=measured[f"{main}_later_pieces"], **measured)
     return Outcome(
-        experiment.name, seed, epochs, figures, {}, histories[main], round(wall, 2), {}, digest(weights), xla
+        experiment.name, seed, epochs, figures, {}, histories[main], round(wall, 2), {}, digest(weights), xla, unroll
     )
 
 

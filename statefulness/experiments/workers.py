@@ -1,16 +1,17 @@
 """Train experiments in parallel worker processes, one thread each.
 
-Each run gets a fresh process (``spawn``, never ``fork``: a forked child would inherit a backend that has
-already started its thread pools) that trains it and exits, so that a run trains exactly as it would
-alone; the backend in each worker uses one thread, so that ``jobs`` workers share ``jobs`` cores without
-stepping on each other. Importing this module does not load Keras.
+The workers are spawned (never forked: a forked child would inherit a backend that has already started
+its thread pools) and live for the whole run, each training one run after another, so that the backend is
+imported and started once per worker, not once per run; a run seeds everything it draws
+(``keras.utils.set_random_seed``), so it trains in a worker that trained others before exactly as it
+trains alone (``tests/test_workers.py``). The backend in each worker uses one thread, so that ``jobs``
+workers share ``jobs`` cores without stepping on each other. Importing this module does not load Keras.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 
 ONE_THREAD = {
     "TF_NUM_INTRAOP_THREADS": "1",  # TensorFlow reads these when it starts its thread pools
@@ -66,8 +67,8 @@ def run_experiments(tasks, jobs: int, *, finished=None) -> list:
 
 def run_in_workers(tasks, jobs: int, *, finished=None, one_thread_each: bool = True) -> list:
     """Run ``run_experiment(name, **settings)`` for each ``(name, settings)`` of ``tasks`` in ``jobs``
-    spawned one-thread processes, handed out in the order of ``tasks`` (put the longest first), a fresh
-    process for each (on Python 3.11+; 3.10 reuses them); return the outcomes in that order.
+    spawned one-thread processes that live for the whole call, handed out in the order of ``tasks`` (put
+    the longest first) to the first worker free; return the outcomes in that order.
     ``finished(i, outcome)`` is called as task ``i`` comes back. An error in a task is raised here, the
     tasks not started are cancelled; a worker that dies raises ``BrokenProcessPool`` (never a hang).
     ``one_thread_each=False`` leaves the workers the thread counts of this process's environment."""
@@ -80,10 +81,7 @@ def run_in_workers(tasks, jobs: int, *, finished=None, one_thread_each: bool = T
     outcomes: list = [None] * len(tasks)
     workers, spawn = min(jobs, len(tasks)) or 1, multiprocessing.get_context("spawn")
     initializer = one_thread if one_thread_each else None
-    if sys.version_info >= (3, 11):  # a fresh process for each task
-        pool = ProcessPoolExecutor(workers, mp_context=spawn, initializer=initializer, max_tasks_per_child=1)
-    else:
-        pool = ProcessPoolExecutor(workers, mp_context=spawn, initializer=initializer)
+    pool = ProcessPoolExecutor(workers, mp_context=spawn, initializer=initializer)
     try:
         futures = {pool.submit(_train, name, settings): i for i, (name, settings) in enumerate(tasks)}
         for future in as_completed(futures):

@@ -31,13 +31,16 @@ def build_model(
     batch_size: int | None = None,
     steps_per_execution: int = 1,
     jit_compile: bool | None = None,
+    unroll: bool = False,
 ) -> keras.Model:
     """An LSTM of ``units`` and a softmax Dense, compiled with Adam, categorical cross-entropy and accuracy.
 
     A stateful LSTM keeps one state row per sample of a batch, so it needs the batch size when it is
     built: it is declared with ``keras.Input(shape, batch_size=...)``, which every Keras version accepts.
     ``jit_compile``, where given, goes to ``compile`` (``True``: XLA; ``None``: Keras's default; see
-    ``XLA_TRAINING`` for when the experiments ask for XLA).
+    ``XLA_TRAINING`` for when the experiments ask for XLA). ``unroll``: the LSTM's ``unroll`` (its timesteps
+    laid out one after another instead of a loop: faster for short sequences under XLA, the same
+    arithmetic in another order, so not the same bits).
     """
     if not (isinstance(input_shape, tuple) and len(input_shape) == 2):
         raise ValueError(f"input_shape: expected (timesteps, features), got {input_shape!r}")
@@ -48,6 +51,8 @@ def build_model(
     check_int("steps_per_execution", steps_per_execution, low=1)
     if jit_compile is not None and not isinstance(jit_compile, bool):
         raise ValueError(f"jit_compile: expected True, False or None, got {jit_compile!r}")
+    if not isinstance(unroll, bool):
+        raise ValueError(f"unroll: expected True or False, got {unroll!r}")
     if stateful and batch_size is None:
         raise ValueError("batch_size: a stateful LSTM needs a batch size (one state row per sample); got None")
     if batch_size is not None:
@@ -57,7 +62,7 @@ def build_model(
         steps_per_execution = min(steps_per_execution, limit)
 
     inputs = keras.Input(shape=input_shape, batch_size=batch_size)
-    hidden = keras.layers.LSTM(units, stateful=stateful)(inputs)
+    hidden = keras.layers.LSTM(units, stateful=stateful, unroll=unroll)(inputs)
     outputs = keras.layers.Dense(n_classes, activation="softmax")(hidden)
     model = keras.Model(inputs, outputs)
     model.compile(
