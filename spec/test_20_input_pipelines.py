@@ -187,11 +187,9 @@ def test_a_py_dataset_is_fed_every_batch_once_per_epoch_in_a_new_order_unless_sh
 
     A trap of Keras 2 that costs time, not state: a ``fit`` with workers waits 5 s at every epoch's end
     (``_keras.WORKERS_PAUSE_AT_EPOCH_END``), so there the default tier runs one case with workers (processes,
-    shuffled) and ``--wide`` the other two."""
-    slow = (
-        _keras.WORKERS_PAUSE_AT_EPOCH_END and reading and (shuffle is False or not reading.get("use_multiprocessing"))
-    )
-    if slow and not request.config.getoption("--wide"):
+    shuffled) and ``--wide`` the other three."""
+    kept = shuffle and reading.get("use_multiprocessing")  # the one case with workers the default tier runs there
+    if _keras.WORKERS_PAUSE_AT_EPOCH_END and reading and not kept and not request.config.getoption("--wide"):
         pytest.skip(
             f"Keras 2 waits {_keras.WORKERS_PAUSE_AT_EPOCH_END:g} s at each epoch's end of a fit with workers: "
             "this case runs under --wide (the shuffled one with worker processes runs here)"
