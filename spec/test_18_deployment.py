@@ -26,7 +26,6 @@ shapes, carries the state there as well."""
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 
 import numpy as np
@@ -260,9 +259,10 @@ LITERT_SEED = 186
 """The LiteRT claims share one stream (one conversion, made once)."""
 
 
-@functools.cache
-def _litert() -> bytes:
-    """``TFLiteConverter.from_keras_model`` of the stream's model (at zero state)."""
+@pytest.fixture(scope="module")
+def converted() -> bytes:
+    """``TFLiteConverter.from_keras_model`` of the stream's model (at zero state), made once for the claims
+    that share it."""
     model, *_ = _stream(LITERT_SEED)
     return litert.convert(model)
 
@@ -285,35 +285,34 @@ def _interpreter(content: bytes):
 
 @pytest.mark.claim("deployment/litert-carries-the-state-between-invokes")
 @needs_tf_model
-def test_a_model_converted_to_litert_carries_the_state_from_one_invoke_to_the_next():
+def test_a_model_converted_to_litert_carries_the_state_from_one_invoke_to_the_next(converted):
     """``TFLiteConverter.from_keras_model``, run by the LiteRT interpreter: each ``invoke`` goes on from the
     state the previous one left, as the stateful model does."""
     _, _, _, chunks, expected = _stream(LITERT_SEED)
-    interpreter = _interpreter(_litert())
+    interpreter = _interpreter(converted)
     for k, (chunk, want) in enumerate(zip(chunks, expected, strict=True)):
         np.testing.assert_allclose(_invoke(interpreter, chunk), want, **LITERT_TOLERANCE, err_msg=f"invoke {k}")
 
 
 @pytest.mark.claim("deployment/litert-new-interpreter-starts-from-zero")
 @needs_tf_model
-def test_a_new_litert_interpreter_of_a_converted_model_starts_from_zero_state():
+def test_a_new_litert_interpreter_of_a_converted_model_starts_from_zero_state(converted):
     """Each interpreter made from the converted model holds its own state, from the model's (zeros) at
     conversion: a second interpreter, made after the first has run, computes the stream from its start."""
     _, _, _, chunks, expected = _stream(LITERT_SEED)
-    content = _litert()
-    first = _interpreter(content)
+    first = _interpreter(converted)
     _invoke(first, chunks[0])
     _invoke(first, chunks[1])
-    np.testing.assert_allclose(_invoke(_interpreter(content), chunks[0]), expected[0], **LITERT_TOLERANCE)
+    np.testing.assert_allclose(_invoke(_interpreter(converted), chunks[0]), expected[0], **LITERT_TOLERANCE)
 
 
 @pytest.mark.claim("deployment/litert-reset-all-variables-zeroes-the-state")
 @needs_tf_model
-def test_the_litert_interpreters_reset_all_variables_returns_the_state_to_zeros():
+def test_the_litert_interpreters_reset_all_variables_returns_the_state_to_zeros(converted):
     """``Interpreter.reset_all_variables()``, the reset that TFLite's threads prescribe for stateful RNNs,
     returns the converted model's state to zeros: the stream starts again from its first chunk."""
     _, _, _, chunks, expected = _stream(LITERT_SEED)
-    interpreter = _interpreter(_litert())
+    interpreter = _interpreter(converted)
     _invoke(interpreter, chunks[0])
     interpreter.reset_all_variables()
     np.testing.assert_allclose(_invoke(interpreter, chunks[0]), expected[0], **LITERT_TOLERANCE)

@@ -335,7 +335,7 @@ def _spec(pytest_args: list[str]) -> int:
     if importlib.util.find_spec("xdist") is not None and not any(
         a.startswith(("-n", "--numprocesses")) for a in pytest_args
     ):
-        args += ["-n", str(jobs), "--dist", "loadfile"] if jobs > 1 else []
+        args += ["-n", str(jobs), "--dist", "loadgroup"] if jobs > 1 else []
     return int(pytest.main([*args, *pytest_args, "--pyargs", "statefulness.spec"]))
 
 

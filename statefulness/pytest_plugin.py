@@ -14,9 +14,12 @@ their reports, which carry each claim's id and properties).
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -94,6 +97,46 @@ def pytest_addoption(parser):
     )
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``--dist loadgroup``: :class:`SharedFixtureScheduling`."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        """xdist's scheduling by scope, with a test's scope its :func:`shared_fixture_group` as the
+        workers found it (their ``<workerid>.json`` under ``workerinput[GROUPS]``), or the test itself."""
+
+        groups: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.groups is None:
+                folder = Path(config.stash[_GROUPS_FOLDER])
+                self.groups = {
+                    k: v for f in sorted(folder.glob("*.json")) for k, v in json.loads(f.read_text()).items()
+                }
+            return self.groups.get(nodeid, nodeid)
+
+    return SharedFixtureScheduling(config, log)
+
+
+_GROUPS_FOLDER = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """The controller gives each worker the folder where it writes the groups it found."""
+    if _GROUPS_FOLDER not in node.config.stash:
+        node.config.stash[_GROUPS_FOLDER] = tempfile.mkdtemp(prefix="statefulness-groups-")
+    node.workerinput[GROUPS] = node.config.stash[_GROUPS_FOLDER]
+
+
+def pytest_unconfigure(config):
+    if _GROUPS_FOLDER in config.stash:
+        shutil.rmtree(config.stash[_GROUPS_FOLDER], ignore_errors=True)
+
+
 def pytest_configure(config):
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
@@ -164,6 +207,38 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.user_properties.append(("test", test))
     if errors:
         raise pytest.UsageError("\n".join(dict.fromkeys(errors)))
+    groups = getattr(config, "workerinput", {}).get(GROUPS)
+    if groups is not None:  # an xdist worker: it tells the controller's scheduler which tests go together
+        found = {item.nodeid: group for item in items if (group := shared_fixture_group(item)) is not None}
+        written = Path(groups) / f"{config.workerinput['workerid']}.json"
+        written.with_suffix(".part").write_text(json.dumps(found))
+        written.with_suffix(".part").replace(written)
+
+
+GROUPS = "statefulness_groups"
+"""The key of xdist's ``workerinput`` that names the folder where each worker writes the groups it found."""
+
+
+def shared_fixture_group(item) -> str | None:
+    """The worker group of a test that uses one of the project's fixtures made once for many tests (of
+    module, class or session scope: the trained outcomes of a learning chapter, chapter 24's runs, the
+    LiteRT conversion), or None for a test that needs nothing but itself.
+
+    Under ``--dist loadgroup`` (the project's ``-n 2`` and ``statefulness spec``) the tests of one group go
+    to one worker, so that such a fixture is made once, and every other test on its own, to whichever
+    worker is free: the two workers stay busy to the end, where one file at a time left one idle while
+    the other ran a long file. The group is the test's file, so a file's learning claims share one
+    training (each learning chapter's recipe is trained for its own file only). (xdist's own
+    ``xdist_group`` marker renames the node id, which pytest 9.2's node ids no longer allow:
+    :class:`SharedFixtureScheduling` groups by node id instead.)"""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    for name in item.fixturenames:
+        for definition in info.name2fixturedefs.get(name, ()):
+            if definition.scope != "function" and definition.baseid:  # a conftest's or a module's, not a plugin's
+                return item.nodeid.partition("::")[0]
+    return None
 
 
 _RESULTS: dict[str, ClaimEntry] = {}

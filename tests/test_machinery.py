@@ -145,6 +145,60 @@ def test_a_spec_test_without_a_claim_id_or_with_another_tests_stops_the_run_at_c
     assert not report.exists()
 
 
+SHARED = """
+import os
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def made_once():
+    open(os.path.join(os.environ["MADE_IN"], f"made-{os.getpid()}"), "w").close()
+    return os.getpid()
+
+
+@pytest.mark.claim("shared/one")
+@pytest.mark.parametrize("case", range(4))
+def test_sharing_the_fixture(made_once, case):
+    assert made_once == os.getpid()
+"""
+
+ALONE = """
+import pytest
+
+
+@pytest.mark.claim("alone/one")
+@pytest.mark.parametrize("case", range(4))
+def test_on_its_own(case):
+    pass
+"""
+
+
+def test_tests_that_share_a_module_fixture_run_in_one_worker_and_the_report_names_them_as_written(
+    pytester, monkeypatch
+):
+    """Under ``-n 2 --dist loadgroup`` (the project's), the four tests of a module fixture run in one
+    worker, which makes the fixture once (``shared_fixture_group``), while tests that share nothing go to
+    either worker; the claims report names each test by its node id, without xdist's ``@group``."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("MADE_IN", str(pytester.mkdir("made")))
+    pytester.makeconftest(textwrap.dedent(CONFTEST))
+    spec = pytester.mkdir("spec")
+    (spec / "test_shared.py").write_text(textwrap.dedent(SHARED))
+    (spec / "test_alone.py").write_text(textwrap.dedent(ALONE))
+    report = pytester.path / "claims.json"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:randomly", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup",
+        "--claims-report", str(report),
+    )  # fmt: skip
+
+    result.assert_outcomes(passed=8)
+    assert len(list((pytester.path / "made").glob("made-*"))) == 1, "the module fixture was made in both workers"
+    tests = {c.test for c in ClaimsReport.load(report).claims}
+    assert "spec/test_shared.py::test_sharing_the_fixture[0]" in tests, sorted(tests)
+    assert not any("@" in test for test in tests), sorted(tests)
+
+
 MISSING_TARGET = """
 from mutants import MUTANTS
 
