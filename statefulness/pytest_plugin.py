@@ -102,7 +102,7 @@ def pytest_xdist_make_scheduler(config, log):
     """Under ``--dist loadgroup``: :class:`SharedFixtureScheduling`."""
     if config.getvalue("dist") != "loadgroup":
         return None
-    from xdist.scheduler import LoadScopeScheduling
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
 
     class SharedFixtureScheduling(LoadScopeScheduling):
         """xdist's scheduling by scope, with a test's scope its :func:`shared_fixture_group` as the
@@ -207,10 +207,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.user_properties.append(("test", test))
     if errors:
         raise pytest.UsageError("\n".join(dict.fromkeys(errors)))
-    groups = getattr(config, "workerinput", {}).get(GROUPS)
-    if groups is not None:  # an xdist worker: it tells the controller's scheduler which tests go together
+    worker = getattr(config, "workerinput", {})
+    if GROUPS in worker:  # an xdist worker: it tells the controller's scheduler which tests go together
         found = {item.nodeid: group for item in items if (group := shared_fixture_group(item)) is not None}
-        written = Path(groups) / f"{config.workerinput['workerid']}.json"
+        written = Path(worker[GROUPS]) / f"{worker['workerid']}.json"
         written.with_suffix(".part").write_text(json.dumps(found))
         written.with_suffix(".part").replace(written)
 
