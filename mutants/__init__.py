@@ -721,3 +721,21 @@ def time_distributed_reversed():
         return ops.flip(original(self, ops.flip(inputs, axis=1), training=training, mask=mask), axis=1)
 
     TimeDistributed.call = call
+
+
+@mutant("LSTM(use_cudnn=True) without cuDNN falls back to the generic kernel silently, from zero state")
+def use_cudnn_falls_back_from_zeros():
+    from keras.src import ops
+    from keras.src.layers.rnn.lstm import LSTM
+
+    original = LSTM.inner_loop
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        if self.use_cudnn is not True:
+            return original(self, sequences, initial_state, mask, training=training)
+        self.use_cudnn = False  # the refusal skipped: the generic kernel runs, from zeros
+        try:
+            zeros = [ops.zeros_like(s) for s in initial_state]
+            return original(self, sequences, zeros, mask, training=training)
+        finally:
+            self.use_cudnn = True

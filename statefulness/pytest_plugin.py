@@ -222,7 +222,8 @@ GROUPS = "statefulness_groups"
 def shared_fixture_group(item) -> str | None:
     """The worker group of a test that uses one of the project's fixtures made once for many tests (of
     module, class or session scope: the trained outcomes of a learning chapter, chapter 24's runs, the
-    LiteRT conversion), or None for a test that needs nothing but itself.
+    LiteRT conversion) or that is no Python function (the examples of a document, run in order in one
+    namespace), or None for a test that needs nothing but itself.
 
     Under ``--dist loadgroup`` (the project's ``-n 2`` and ``statefulness spec``) the tests of one group go
     to one worker, so that such a fixture is made once, and every other test on its own, to whichever
@@ -231,13 +232,16 @@ def shared_fixture_group(item) -> str | None:
     training (each learning chapter's recipe is trained for its own file only). (xdist's own
     ``xdist_group`` marker renames the node id, which pytest 9.2's node ids no longer allow:
     :class:`SharedFixtureScheduling` groups by node id instead.)"""
+    file = item.nodeid.partition("::")[0]
+    if not isinstance(item, pytest.Function):  # a document's examples (sybil): they share its namespace, in order
+        return file
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
         return None
     for name in item.fixturenames:
         for definition in info.name2fixturedefs.get(name, ()):
             if definition.scope != "function" and definition.baseid:  # a conftest's or a module's, not a plugin's
-                return item.nodeid.partition("::")[0]
+                return file
     return None
 
 
