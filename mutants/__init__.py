@@ -739,3 +739,5 @@ def use_cudnn_falls_back_from_zeros():
             return original(self, sequences, zeros, mask, training=training)
         finally:
             self.use_cudnn = True
+
+    LSTM.inner_loop = inner_loop
