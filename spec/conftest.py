@@ -6,14 +6,19 @@ per test and the claims report come from ``statefulness/pytest_plugin.py``, whic
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
 
-from statefulness._keras import BACKEND, KERAS_VERSION
-from statefulness.check import holds, kinds, known_deviation
 from statefulness.deviations import DEVIATIONS, Covers, Deviation, deviation_for
-from statefulness.pytest_plugin import MARKERS, claim_id
+from statefulness.pytest_plugin import MARKERS, claim_id, environment
+
+if TYPE_CHECKING:
+    from statefulness.check import kinds
+
+# Keras is loaded where the claims are collected (a worker), not at this file's import: the controlling
+# process of an xdist run loads this file too, and names the Keras under test without loading it.
 
 SPEC_MARKERS = {marker.partition(":")[0] for marker in MARKERS}
 
@@ -25,6 +30,7 @@ def exception_type(name: str) -> type[BaseException]:
 
 
 def pytest_collection_modifyitems(config, items):
+    versions = environment()  # the loaded Keras's (the claims' modules load it), else read without loading it
     for item in items:
         module, function = getattr(item, "module", None), getattr(item, "function", None)
         claim = claim_id(item)
@@ -34,7 +40,7 @@ def pytest_collection_modifyitems(config, items):
         item.user_properties.append(("markers", sorted({m.name for m in item.iter_markers()} & SPEC_MARKERS)))
         item.user_properties.append(("chapter", " ".join((module.__doc__ or "").split())))
         item.user_properties.append(("doc", " ".join((getattr(function, "__doc__", None) or "").split())))
-        found = _deviation(item)
+        found = _deviation(item, versions["keras"], versions["backend"])
         if found is not None:
             deviation, covers = found
             reason = f"{deviation.cause} {covers.consequence if covers else ''}".strip()
@@ -54,6 +60,8 @@ _MODELS: dict[str, object] = {}
 def _model(kind: kinds.Kind):
     """A model of ``kind``, built once at collection, for the predicates of the registry; None where it
     cannot be built (a broken Keras): its tests then fail on their own, with no deviation to explain it."""
+    from statefulness.check import kinds
+
     if kind.id not in _MODELS:
         try:
             _MODELS[kind.id] = kind.build(kinds.BATCH)
@@ -62,21 +70,23 @@ def _model(kind: kinds.Kind):
     return _MODELS[kind.id]
 
 
-def _deviation(item) -> tuple[Deviation, Covers | None] | None:
-    """The known deviation that a claim meets on this Keras and backend, and its entry (None for a breadth
-    claim that runs a state rule, whose deviation is decided from the rule and the kind's model)."""
+def _deviation(item, keras: str, backend: str) -> tuple[Deviation, Covers | None] | None:
+    """The known deviation that a claim meets on Keras ``keras`` and ``backend``, and its entry (None for a
+    breadth claim that runs a state rule, whose deviation is decided from the rule and the kind's model)."""
     params = item.callspec.params if hasattr(item, "callspec") else {}
     kind, rule = params.get("kind"), params.get("rule")
+    if kind is not None:  # a claim over the kinds of model: its deviation may depend on the kind's model
+        from statefulness.check import holds, known_deviation
     if kind is not None and rule is not None:
-        if not any(rule in d.rules and d.covers(KERAS_VERSION, BACKEND) for d in DEVIATIONS):
+        if not any(rule in d.rules and d.covers(keras, backend) for d in DEVIATIONS):
             return None  # nothing to decide: no model built
         model = _model(kind)
         deviation = None if model is None else known_deviation(rule, model)
         return None if deviation is None else (deviation, None)
     return deviation_for(
         claim_id(item),
-        KERAS_VERSION,
-        BACKEND,
+        keras,
+        backend,
         holds=None if kind is None else (lambda predicate: _model(kind) is not None and holds(predicate, _model(kind))),
     )
 

@@ -10,20 +10,19 @@ What is *not* hidden here: what each version *does* with state. That is the spec
 
 from __future__ import annotations
 
-import os
-import platform
 import random
 import warnings
-from importlib import metadata
 from typing import Any
 
 import numpy as np
+
+from statefulness import _versions
 
 # Importing a backend is not under test: older TensorFlow releases emit DeprecationWarnings from their
 # own imports (sre_constants, ml_dtypes, distutils), which the spec's warnings-as-errors would turn fatal.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
-    if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true", "yes"):
+    if _versions.LEGACY_KERAS:
         import tf_keras as keras  # Keras 2 on TensorFlow 2.16+
     else:
         import keras
@@ -468,30 +467,9 @@ def _version() -> tuple[int, int]:
 
 
 def versions() -> dict[str, str]:
-    """Python, Keras, backend and backend-library versions, for reports and the pytest header.
-
-    Read from package metadata, so that nothing is imported that the backend does not need.
-    """
-    info = {
-        "python": platform.python_version(),
-        "keras": KERAS_VERSION,
-        "keras_package": keras.__name__,
-        "backend": BACKEND,
-        "numpy": np.__version__,
-    }
-    for key, names in {
-        "tensorflow": ("tensorflow", "tensorflow-cpu"),
-        "tf_keras": ("tf-keras",),
-        "jax": ("jax",),
-        "torch": ("torch",),
-    }.items():
-        for name in names:
-            try:
-                info[key] = metadata.version(name)
-                break
-            except metadata.PackageNotFoundError:
-                pass
-    return info
+    """Python, Keras, backend and backend-library versions, for reports and the pytest header: those of
+    the Keras imported here, the rest from package metadata (:mod:`statefulness._versions`)."""
+    return _versions.versions(keras=KERAS_VERSION, package=keras.__name__, backend=BACKEND)
 
 
 def get_steps_per_execution(model) -> int:

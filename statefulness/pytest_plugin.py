@@ -19,6 +19,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,7 +33,7 @@ from statefulness.experiments.workers import one_thread  # noqa: E402
 
 one_thread()  # the backend trains on one thread, as `statefulness run` does: figures independent of the cores
 
-from statefulness import __version__, _keras  # noqa: E402
+from statefulness import __version__, _versions  # noqa: E402
 from statefulness.reports.claims_report import ClaimEntry, ClaimsReport  # noqa: E402
 from statefulness.verdict import Verdict  # noqa: E402
 
@@ -144,8 +145,16 @@ def pytest_configure(config):
         config.addinivalue_line("filterwarnings", line)
 
 
+def environment() -> dict[str, str]:
+    """The versions under test: the imported Keras's where this process loaded it, else read without
+    loading it (the controller of an xdist run, whose workers load it; a run whose tests need no Keras)."""
+    if "statefulness._keras" in sys.modules:
+        return sys.modules["statefulness._keras"].versions()
+    return _versions.versions()
+
+
 def pytest_report_header(config):
-    info = _keras.versions()
+    info = environment()
     lines = [f"statefulness spec: Keras {info['keras']} ({info['keras_package']}), backend {info['backend']}"]
     lines.append(
         "  " + ", ".join(f"{k} {v}" for k, v in info.items() if k not in ("keras", "keras_package", "backend"))
@@ -155,8 +164,12 @@ def pytest_report_header(config):
 
 @pytest.fixture(autouse=True)
 def fresh_keras_session():
-    """Every test starts from a fresh Keras session (as Keras's own tests do)."""
-    _keras.clear_session()
+    """Every test starts from a fresh Keras session (as Keras's own tests do), once Keras is loaded (every
+    spec module loads it; the pytest machinery's example tests need none)."""
+    if "statefulness._keras" in sys.modules or "keras" in sys.modules or "tf_keras" in sys.modules:
+        from statefulness import _keras
+
+        _keras.clear_session()
     yield
 
 
@@ -299,6 +312,18 @@ def _commit() -> str | None:
 
 
 _STARTED = pytest.StashKey[float]()
+_WORKER_ENVIRONMENT = pytest.StashKey[dict]()
+_ENVIRONMENT = "statefulness_environment"
+"""The key of xdist's ``workeroutput`` under which a worker sends the controller the versions it ran."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """The controller takes the environment of the claims report from a worker, which loaded the Keras under
+    test (the controller did not: :func:`_environment`)."""
+    environment = getattr(node, "workeroutput", {}).get(_ENVIRONMENT)
+    if environment:
+        node.config.stash[_WORKER_ENVIRONMENT] = environment
 
 
 def pytest_sessionstart(session):
@@ -306,15 +331,17 @@ def pytest_sessionstart(session):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput[_ENVIRONMENT] = environment()
     path = session.config.getoption("--claims-report")
     if not path or hasattr(session.config, "workerinput") or session.config.option.collectonly:
         return  # a worker sends its results to the controller; a collection runs no claim
     if exitstatus == pytest.ExitCode.USAGE_ERROR:
         return  # no claim ran (a spec test without its claim's id, say): the previous report stays
-    environment = _keras.versions()
-    path = path.replace("{keras}", environment["keras"]).replace("{backend}", environment["backend"])
+    versions = session.config.stash.get(_WORKER_ENVIRONMENT, None) or environment()
+    path = path.replace("{keras}", versions["keras"]).replace("{backend}", versions["backend"])
     ClaimsReport(
-        environment=environment
+        environment=versions
         | {"platform": platform.platform(), "env": os.environ.get("TOX_ENV_NAME", ""), "statefulness": __version__},
         commit=_commit(),
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

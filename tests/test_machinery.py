@@ -21,11 +21,11 @@ from statefulness.reports.claims_report import ClaimsReport
 ROOT = Path(__file__).resolve().parent.parent
 
 CONFTEST = """
-from statefulness import deviations
-from statefulness._keras import BACKEND, KERAS_VERSION
+from statefulness import _versions, deviations
 from statefulness.deviations import Covers, Deviation
 
 pytest_plugins = ["statefulness.pytest_plugin"]
+KERAS_VERSION, BACKEND = _versions.versions()["keras"], _versions.versions()["backend"]  # without loading Keras
 
 
 def here(claim, raises="AssertionError"):
