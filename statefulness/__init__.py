@@ -9,7 +9,8 @@ learning experiments and their claims), ``check`` (the state rules, run on any s
 ``deploy`` (``export``: an artifact of a stateful model that keeps its state rules), ``deviations`` (the
 registry of known deviations), ``reports`` (claims reports, the matrix, the generated
 documents); ``_keras`` is the one module that knows Keras versions and backends (``_versions`` reads
-which Keras and backend a process will load, without loading it), ``cli`` the command line on top. ``experiments``' declarations, ``deviations`` and ``reports`` load no Keras.
+which Keras and backend a process will load, without loading it), ``cli`` the command line on top.
+``experiments``' declarations, ``deviations`` and ``reports`` load no Keras.
 
 The public names below are imported on first use (PEP 562, as Scientific Python's SPEC 1 lazy loading):
 ``import statefulness`` loads no Keras, so that the subsystems that need none (the command line's
