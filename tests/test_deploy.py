@@ -1,7 +1,8 @@
 """Deployment: ``statefulness.export`` (and ``statefulness export``) writes an artifact that keeps the state
 rules for every kind of model, or nothing; ``statefulness.deploy.litert.convert`` refuses bad arguments,
 naming them, before a process starts, and a converter that raises in its own process is a
-``ConverterFailed`` with the converter's words."""
+``ConverterFailed`` with the converter's words; ``convert_each`` converts many in one process, and a
+conversion that takes the process down is that request's ``ConverterCrashed``, not the others'."""
 
 from __future__ import annotations
 
@@ -54,6 +55,37 @@ def test_convert_of_a_signature_the_saved_model_lacks_is_a_converter_failure_wit
     with pytest.raises(litert.ConverterFailed, match="no_such_signature"):
         litert.convert(tmp_path / "model", "no_such_signature")
     assert not list(tmp_path.glob("*.tflite"))
+
+
+_FAKE_CONVERTER = """
+import json, os, sys
+from pathlib import Path
+
+Path(os.environ["STARTS"]).open("a").write("start\\n")
+for source, out, route, signatures in json.loads(sys.argv[1]):
+    if signatures == ["crash"]:
+        os.abort()
+    if signatures == ["fail"]:
+        Path(out + ".error").write_text("ValueError: on purpose")
+    else:
+        Path(out).write_bytes(signatures[0].encode())
+"""
+
+
+def test_convert_each_converts_in_one_process_and_a_crash_costs_only_its_own_request(tmp_path, monkeypatch):
+    """The requests go to one converter process, in order; where a conversion takes it down, that request
+    is a ``ConverterCrashed`` and the requests after it are converted in a new process (the converter is
+    a stand-in script here: the real one aborts only on some TensorFlow releases)."""
+    (tmp_path / "saved").mkdir()
+    (tmp_path / "saved" / "saved_model.pb").write_bytes(b"")
+    monkeypatch.setattr(litert, "_CONVERT", _FAKE_CONVERTER)
+    monkeypatch.setenv("STARTS", str(tmp_path / "starts"))
+    names = ["a", "fail", "b", "crash", "c"]
+    results = litert.convert_each([(tmp_path / "saved", name) for name in names])
+    assert results[0] == b"a" and results[2] == b"b" and results[4] == b"c", results
+    assert isinstance(results[1], litert.ConverterFailed) and "on purpose" in str(results[1]), results[1]
+    assert isinstance(results[3], litert.ConverterCrashed) and "signal" in str(results[3]), results[3]
+    assert (tmp_path / "starts").read_text().count("start") == 2, "expected one process, and one after the crash"
 
 
 needs_export = pytest.mark.skipif(SAVED_MODEL_EXPORT is not None, reason=str(SAVED_MODEL_EXPORT))
