@@ -30,13 +30,25 @@ def rule_holds(rule: str, kind: kinds.Kind, model, seed: int) -> str:
     return run_rule(rule, model, seed=seed, oracle=reference.oracle(kind), custom_objects=kinds.CUSTOM_OBJECTS)
 
 
+_BUILT: dict[str, object] = {}
+
+
+def built(kind: kinds.Kind):
+    """``kind``'s model at ``kinds.BATCH``, built once per process and shared by the breadth claims that
+    draw seeds on it: each draws the weights it runs on, and ``run_rule`` leaves the state as it found it
+    (the functions Keras traced for it, and its copy for ``fit``, are reused)."""
+    if kind.id not in _BUILT:
+        _BUILT[kind.id] = kind.build(kinds.BATCH)
+    return _BUILT[kind.id]
+
+
 def rule_holds_on_drawn_seeds(rule: str, kind: kinds.Kind, settings, first_seed: int = 0) -> None:
-    """``rule_holds`` on one model of ``kind`` (built once: Keras traces per model) for ``first_seed`` and
+    """``rule_holds`` on the model of ``kind`` (``built``: Keras traces per model) for ``first_seed`` and
     every seed hypothesis draws under ``settings`` (the spec's ``examples(kind)``). The rule that feeds
     ``fit`` a ``tf.data.Dataset`` is skipped, with why, where TensorFlow is not installed."""
     if param(rule) == "fit tf.data" and tf_data_missing() is not None:
         pytest.skip(str(tf_data_missing()))
-    model = kind.build(kinds.BATCH)
+    model = built(kind)
 
     @settings
     @given(seed=st.integers(0, 2**16))

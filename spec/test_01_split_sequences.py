@@ -43,7 +43,7 @@ def test_a_stateful_layer_fed_the_stateful_layout_equals_a_stateless_layer_on_wh
     for every sequence and step what the whole sequence gives from zero state."""
     weights, sequences, piece_length, batch = case
     layout = stateful_layout(sequences, piece_length=piece_length, batch_size=batch)
-    model, _ = lstm_model(weights, batch_size=batch, stateful=True, timesteps=piece_length)
+    model, _ = lstm_model(weights, batch_size=batch, stateful=True, timesteps=piece_length, shared=True)
 
     rows = model.predict(layout.X, batch_size=batch, verbose=0, callbacks=[ResetStatesEvery(layout.reset_every)])
 

@@ -33,7 +33,7 @@ def test_keras_lstm_computes_the_documented_recurrence(case):
     """``keras.layers.LSTM`` (gates i, f, c, o; tanh and sigmoid) matches a NumPy recurrence to float32
     tolerance at every time step, from zero state (source: the Keras LSTM documentation)."""
     weights, x = case
-    model, _ = lstm_model(weights)
+    model, _ = lstm_model(weights, shared=True)
     expected, _, _ = reference.lstm(x, *weights)
     np.testing.assert_allclose(
         model.predict_on_batch(x),

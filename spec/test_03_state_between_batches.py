@@ -47,8 +47,8 @@ def test_predict_hands_the_state_of_sample_i_to_sample_i_plus_batch_size(case):
     layer (and through the NumPy recurrence) (Q&A: "Xi will be used in the computation of Xi+bs")."""
     weights, chunks = case
     batch, steps = chunks[0].shape[0], chunks[0].shape[1]
-    stateful, _ = lstm_model(weights, batch_size=batch, stateful=True, timesteps=steps)
-    stateless, _ = lstm_model(weights)
+    stateful, _ = lstm_model(weights, batch_size=batch, stateful=True, timesteps=steps, shared=True)
+    stateless, _ = lstm_model(weights, shared=True)
 
     out = stateful.predict(interleave(chunks), batch_size=batch, verbose=0)
     joined = np.concatenate(np.split(out, len(chunks)), axis=1)  # back to (batch, all steps, units)
@@ -73,7 +73,7 @@ def test_consecutive_chunks_through_a_stateful_layer_equal_the_whole_sequence(ca
     gives the outputs that the whole sequences give through a stateless one."""
     weights, chunks = case
     batch = chunks[0].shape[0]
-    stateful, _ = lstm_model(weights, batch_size=batch, stateful=True)
+    stateful, _ = lstm_model(weights, batch_size=batch, stateful=True, shared=True)
     run = {
         "direct call": lambda x: to_numpy(stateful(x)),
         "predict_on_batch": stateful.predict_on_batch,
@@ -120,7 +120,7 @@ def test_a_stateless_layer_starts_every_batch_from_zero_state(case):
     (Q&A: "If the model is stateless, the cell states are reset at each sequence")."""
     weights, chunks = case
     batch = chunks[0].shape[0]
-    stateless, _ = lstm_model(weights)
+    stateless, _ = lstm_model(weights, shared=True)
     out = stateless.predict(interleave(chunks), batch_size=batch, verbose=0)
     for k, chunk in enumerate(chunks):
         np.testing.assert_allclose(

@@ -34,7 +34,7 @@ def test_rows_of_a_batch_share_no_state(stateful, case):
     """The output for row i of a batch depends on row i alone: reordering the rows reorders the
     outputs, and replacing every other row leaves row i's output as it was."""
     weights, x, others, order = case
-    model, layer = lstm_model(weights, batch_size=len(x) if stateful else None, stateful=stateful)
+    model, layer = lstm_model(weights, batch_size=len(x) if stateful else None, stateful=stateful, shared=True)
 
     def run(batch):
         if stateful:

@@ -9,26 +9,41 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from statefulness._keras import keras, layer_states
+from statefulness._keras import assign_zeros, keras, layer_states, state_variables
 from statefulness.tutorial.model import reset_states
 
 from . import reference
 
 
-def lstm_model(weights, *, batch_size=None, stateful=False, timesteps=None, return_sequences=True):
+def lstm_model(weights, *, batch_size=None, stateful=False, timesteps=None, return_sequences=True, shared=False):
     """``Input(shape=(timesteps, features), batch_size) -> LSTM(units, stateful)``, with ``weights`` set.
 
     It is compiled with SGD at learning rate 0 and MSE, so that ``fit`` and ``evaluate`` run the layer
-    (and move its state) while the weights stay where they are.
+    (and move its state) while the weights stay where they are. ``shared``: the model this process built
+    for the same arguments before, with ``weights`` set and its state zeroed (the hypothesis claims draw
+    many examples, and Keras traces ``predict`` once per model); else a new one.
     """
     kernel, recurrent_kernel, _ = weights
     features, units = kernel.shape[0], recurrent_kernel.shape[0]
+    key = (features, units, batch_size, stateful, timesteps, return_sequences)
+    if shared and key in _SHARED:
+        model, layer = _SHARED[key]
+        layer.set_weights([np.asarray(w, dtype="float32") for w in weights])
+        for variable in state_variables(layer):
+            assign_zeros(variable)
+        return model, layer
     inputs = keras.Input(shape=(timesteps, features), batch_size=batch_size)
     layer = keras.layers.LSTM(units, stateful=stateful, return_sequences=return_sequences)
     model = keras.Model(inputs, layer(inputs))
     layer.set_weights([np.asarray(w, dtype="float32") for w in weights])
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="mse")
+    if shared:
+        _SHARED[key] = model, layer
     return model, layer
+
+
+_SHARED: dict[tuple, tuple] = {}
+"""The models of ``lstm_model(..., shared=True)``, by its arguments (the weights' shapes among them)."""
 
 
 def trainable(seed: int, batch_size: int = 2):
