@@ -62,20 +62,23 @@ import json, os, sys
 from pathlib import Path
 
 Path(os.environ["STARTS"]).open("a").write("start\\n")
-for source, out, route, signatures in json.loads(sys.argv[1]):
-    if signatures == ["crash"]:
-        os.abort()
-    if signatures == ["fail"]:
-        Path(out + ".error").write_text("ValueError: on purpose")
-    else:
-        Path(out).write_bytes(signatures[0].encode())
+for line in sys.stdin:
+    for source, out, route, signatures in json.loads(line):
+        if signatures == ["crash"]:
+            os.abort()
+        if signatures == ["fail"]:
+            Path(out + ".error").write_text("ValueError: on purpose")
+        else:
+            Path(out).write_bytes(signatures[0].encode())
+    print(DONE, flush=True)
 """
 
 
-def test_convert_each_converts_in_one_process_and_a_crash_costs_only_its_own_request(tmp_path, monkeypatch):
-    """The requests go to one converter process, in order; where a conversion takes it down, that request
-    is a ``ConverterCrashed`` and the requests after it are converted in a new process (the converter is
-    a stand-in script here: the real one aborts only on some TensorFlow releases)."""
+def test_convert_each_converts_in_one_kept_process_and_a_crash_costs_only_its_own_request(tmp_path, monkeypatch):
+    """The requests go to one converter process, in order, and the next call goes to the same process;
+    where a conversion takes it down, that request is a ``ConverterCrashed`` and the requests after it go
+    to a new process (the converter is a stand-in script here: the real one aborts only on some
+    TensorFlow releases)."""
     (tmp_path / "saved").mkdir()
     (tmp_path / "saved" / "saved_model.pb").write_bytes(b"")
     monkeypatch.setattr(litert, "_CONVERT", _FAKE_CONVERTER)
@@ -86,6 +89,8 @@ def test_convert_each_converts_in_one_process_and_a_crash_costs_only_its_own_req
     assert isinstance(results[1], litert.ConverterFailed) and "on purpose" in str(results[1]), results[1]
     assert isinstance(results[3], litert.ConverterCrashed) and "signal" in str(results[3]), results[3]
     assert (tmp_path / "starts").read_text().count("start") == 2, "expected one process, and one after the crash"
+    assert litert.convert(tmp_path / "saved", "d") == b"d"
+    assert (tmp_path / "starts").read_text().count("start") == 2, "the next conversion started a process of its own"
 
 
 needs_export = pytest.mark.skipif(SAVED_MODEL_EXPORT is not None, reason=str(SAVED_MODEL_EXPORT))

@@ -1,17 +1,24 @@
 """Convert a Keras model, or endpoints of a SavedModel, to a LiteRT (TFLite) flatbuffer in a process of its
 own: on some TensorFlow releases the converter aborts the process on a stateful RNN (a C++ ``abort``, no
-Python exception), and a test or a user's script should see that as an error, not die of it.
+Python exception), and a test or a user's script should see that as an error, not die of it. The process
+is kept for the next conversions (it starts TensorFlow, which costs seconds; each conversion after the
+first costs a fraction of one), with a fresh Keras session for each, until this interpreter exits or the
+converter takes it down; the next conversion then starts a new one.
 
 The model goes to the converter as it is rebuilt from its JSON config and weights, so at zero state: the
 state a model holds at conversion is not carried over (convert a SavedModel for that)."""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
+import queue
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -40,14 +47,19 @@ def converter(source, route, signatures):
     return tf.lite.TFLiteConverter.from_keras_model(model)
 
 
-for source, out, route, signatures in json.loads(sys.argv[1]):
-    try:
-        flatbuffer = converter(source, route, signatures).convert()
-    except Exception:
-        Path(out + ".error").write_text(traceback.format_exc())
-    else:
-        Path(out).write_bytes(flatbuffer)
+for line in sys.stdin:
+    for source, out, route, signatures in json.loads(line):
+        keras.backend.clear_session()
+        try:
+            flatbuffer = converter(source, route, signatures).convert()
+        except Exception:
+            Path(out + ".error").write_text(traceback.format_exc())
+        else:
+            Path(out).write_bytes(flatbuffer)
+    print(DONE, flush=True)
 """
+_DONE = "statefulness-litert: done"
+"""What the converter's process writes to its standard output when it has done a request's jobs."""
 
 
 def _last_words(stderr: str) -> str:
@@ -133,12 +145,19 @@ def _job(source, signatures, route: str, folder: Path) -> list:
 
 
 def _run(jobs: list, timeout: float) -> list:
-    """The jobs in one converter process, in order: the result of each it finished (a flatbuffer or a
+    """The jobs in the converter's process, in order: the result of each it finished (a flatbuffer or a
     ``ConverterFailed``), and a ``ConverterCrashed`` for the one it died on (the jobs after it are not run)."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    proc = subprocess.run(
-        [sys.executable, "-c", _CONVERT, json.dumps(jobs)], capture_output=True, text=True, env=env, timeout=timeout
-    )
+    process = _Process.get()
+    since = process.logged()
+    died = not process.ask(json.dumps(jobs), timeout)
+    try:
+        return _results(jobs, process, since, died)
+    finally:
+        if died:
+            process.close()
+
+
+def _results(jobs: list, process: _Process, since: int, died: bool) -> list:
     results: list = []
     for _, out, _, _ in jobs:
         if Path(out).is_file():
@@ -147,11 +166,100 @@ def _run(jobs: list, timeout: float) -> list:
             results.append(
                 ConverterFailed(f"the TFLite converter failed: {_last_words(Path(out + '.error').read_text())}")
             )
-        elif proc.returncode < 0:
-            return [
-                *results,
-                ConverterCrashed(f"the TFLite converter died of signal {-proc.returncode}: {_last_words(proc.stderr)}"),
-            ]
+        elif died and process.returncode is not None and process.returncode < 0:
+            last = _last_words(process.stderr(since))
+            return [*results, ConverterCrashed(f"the TFLite converter died of signal {-process.returncode}: {last}")]
         else:
-            return [*results, ConverterFailed(f"the TFLite converter failed: {_last_words(proc.stderr)}")]
+            return [*results, ConverterFailed(f"the TFLite converter failed: {_last_words(process.stderr(since))}")]
     return results
+
+
+class _Process:
+    """The converter's process (``_CONVERT`` in a new interpreter): one request of jobs per line on its
+    standard input, ``_DONE`` on its standard output when they are done; its error output to a file."""
+
+    running: dict[str, _Process] = {}
+    """The processes running, by their script (a mutant's or a test's own converter has its own)."""
+
+    def __init__(self) -> None:
+        self.script = _CONVERT
+        self.folder = tempfile.TemporaryDirectory()
+        self.log = Path(self.folder.name, "stderr.txt")
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        with self.log.open("wb") as log:
+            self.popen = subprocess.Popen(
+                [sys.executable, "-c", f"DONE = {_DONE!r}\n" + self.script],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env=env,
+            )
+        self.lines: queue.Queue = queue.Queue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.returncode: int | None = None
+
+    @classmethod
+    def get(cls) -> _Process:
+        """The running process of ``_CONVERT``, or a new one where none runs."""
+        process = cls.running.get(_CONVERT)
+        if process is not None and process.popen.poll() is not None:
+            process.close()
+            process = None
+        if process is None:
+            process = cls.running[_CONVERT] = cls()
+        return process
+
+    def _read(self) -> None:
+        for line in self.popen.stdout:  # type: ignore[union-attr]
+            if line.strip() == _DONE:
+                self.lines.put(True)
+        self.lines.put(False)
+
+    def ask(self, request: str, timeout: float) -> bool:
+        """Send ``request``; True when the process has done it, False where it died (its ``returncode``)."""
+        try:
+            self.popen.stdin.write(request + "\n")  # type: ignore[union-attr]
+            self.popen.stdin.flush()  # type: ignore[union-attr]
+            done = self.lines.get(timeout=timeout)
+        except BrokenPipeError:
+            done = False
+        except queue.Empty:
+            self.running.pop(self.script, None)
+            self.close()
+            raise subprocess.TimeoutExpired(self.popen.args, timeout) from None
+        if not done:
+            self.returncode = self.popen.wait()
+            self.running.pop(self.script, None)
+        return done
+
+    def logged(self) -> int:
+        """How many bytes of error output the process has written so far."""
+        return self.log.stat().st_size
+
+    def stderr(self, since: int = 0) -> str:
+        """Its error output from byte ``since`` on."""
+        return self.log.read_bytes()[since:].decode("utf-8", "replace")
+
+    def close(self) -> None:
+        """End the process (it ends on its own when its input closes) and forget its error output."""
+        if self.popen.poll() is None:
+            with contextlib.suppress(OSError):
+                self.popen.stdin.close()  # type: ignore[union-attr]
+            try:
+                self.popen.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self.reader.join(timeout=30)
+        with contextlib.suppress(OSError):  # a pipe broken by a process that died mid-request
+            self.popen.stdin.close()  # type: ignore[union-attr]
+        self.popen.stdout.close()  # type: ignore[union-attr]
+        self.folder.cleanup()
+
+
+@atexit.register
+def _close() -> None:
+    while _Process.running:
+        _Process.running.popitem()[1].close()
