@@ -8,8 +8,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -157,32 +155,11 @@ def test_the_verdicts_are_one_enum_that_reads_as_its_words():
     assert json.dumps({Verdict.PASS: Verdict.UNEXPECTED_PASS}) == '{"pass": "unexpected pass"}'
 
 
-COLLECT = """
-import json, sys
-import pytest
-
-class Markers:
-    found = {}
-
-    def pytest_collection_modifyitems(self, items):
-        for item in items:
-            if item.path.parent.name == "spec":
-                self.found[f"{item.path.name}::{item.originalname}"] = [m.args for m in item.iter_markers("claim")]
-
-markers = Markers()
-code = pytest.main(["--collect-only", "-qq", "-p", "no:randomly", "-n", "0", "spec"], plugins=[markers])
-print("MARKERS " + json.dumps(markers.found))
-sys.exit(code)
-"""
-
-
-def test_every_spec_test_states_one_claim_of_its_own_by_a_claim_marker():
+def test_every_spec_test_states_one_claim_of_its_own_by_a_claim_marker(spec_collection):
     """Every collected test of spec/ has one ``claim`` marker, ``<chapter>/<claim>`` with the chapter its
     file's (``test_03_state_between_batches.py``: ``state-between-batches``), unique in the spec; a learning
     claim's test is named by the learning claim it checks (``check("<id>", ...)``)."""
-    proc = subprocess.run([sys.executable, "-c", COLLECT], cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    found = json.loads(proc.stdout.split("MARKERS ", 1)[1])
+    found = {item["test"]: item["markers"] for item in spec_collection}
     assert len(found) >= 60 and all(len(markers) == 1 and len(markers[0]) == 1 for markers in found.values())
     ids = {test: markers[0][0] for test, markers in found.items()}
     assert len(set(ids.values())) == len(ids)

@@ -7,38 +7,15 @@ entry against the collected ids, not only the entries that cover the installed v
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from statefulness.deviations import DEVIATIONS
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-_PRINT_CLAIM_IDS = """
-import sys, pytest
-from statefulness.pytest_plugin import claim_id
-
-class Print:
-    def pytest_collection_finish(self, session):
-        for item in session.items:
-            print("CLAIM", claim_id(item))
-
-sys.exit(pytest.main(["spec", "--collect-only", "-q", "-n", "0", "-p", "no:randomly"], plugins=[Print()]))
-"""
-
 
 @pytest.fixture(scope="module")
-def collected() -> list[str]:
+def collected(spec_collection) -> list[str]:
     """Every claim id of the spec, with its parameters (the form the registry uses)."""
-    proc = subprocess.run([sys.executable, "-c", _PRINT_CLAIM_IDS], cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    ids = [line.removeprefix("CLAIM ") for line in proc.stdout.splitlines() if line.startswith("CLAIM ")]
-    assert len(ids) > 100, f"collected only {len(ids)} spec claims:\n{proc.stdout[-2000:]}"
-    return ids
+    return [item["claim"] for item in spec_collection]
 
 
 @pytest.mark.parametrize("deviation", DEVIATIONS, ids=lambda d: d.id)
