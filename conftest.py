@@ -54,13 +54,11 @@ def spec_collection(tmp_path_factory) -> list[dict]:
         root = Path(__file__).resolve().parent
         proc = subprocess.run([sys.executable, "-c", _COLLECT_SPEC], cwd=root, capture_output=True, text=True)
         found = proc.stdout.split("SPEC ", 1)[1] if proc.returncode == 0 and "SPEC " in proc.stdout else "null"
-        written = folder / f"spec-collection.{os.getpid()}"
-        written.write_text(
-            json.dumps({"items": json.loads(found), "output": proc.stdout[-2000:] + proc.stderr[-2000:]})
-        )
+        written = folder / f"spec-collection.{os.getpid()}"  # whole or not at all, for the worker that waits
+        written.write_text(json.dumps({"items": found, "output": proc.stdout[-2000:] + proc.stderr[-2000:]}))
         written.replace(result)
     collected = json.loads(result.read_text())
-    items = collected["items"]
+    items = json.loads(collected["items"])
     assert items is not None and len(items) > 100, f"the spec's collection failed:\n{collected['output']}"
     return items
 

@@ -28,17 +28,16 @@ def lstm_model(weights, *, batch_size=None, stateful=False, timesteps=None, retu
     key = (features, units, batch_size, stateful, timesteps, return_sequences)
     if shared and key in _SHARED:
         model, layer = _SHARED[key]
-        layer.set_weights([np.asarray(w, dtype="float32") for w in weights])
         for variable in state_variables(layer):
             assign_zeros(variable)
-        return model, layer
-    inputs = keras.Input(shape=(timesteps, features), batch_size=batch_size)
-    layer = keras.layers.LSTM(units, stateful=stateful, return_sequences=return_sequences)
-    model = keras.Model(inputs, layer(inputs))
+    else:
+        inputs = keras.Input(shape=(timesteps, features), batch_size=batch_size)
+        layer = keras.layers.LSTM(units, stateful=stateful, return_sequences=return_sequences)
+        model = keras.Model(inputs, layer(inputs))
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="mse")
+        if shared:
+            _SHARED[key] = model, layer
     layer.set_weights([np.asarray(w, dtype="float32") for w in weights])
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="mse")
-    if shared:
-        _SHARED[key] = model, layer
     return model, layer
 
 

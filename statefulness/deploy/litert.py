@@ -108,9 +108,9 @@ def convert(source, *signatures: str, route: str = "concrete_functions", timeout
 def convert_each(
     requests, *, route: str = "concrete_functions", timeout: float = 600
 ) -> list[bytes | ConverterFailed | ConverterCrashed]:
-    """``convert`` of each request, ``(source, *signatures)``, in one converter process (a process and
-    TensorFlow's start cost seconds, a conversion of a small model a fraction of one): per request its
-    flatbuffer, or the ``ConverterFailed`` or ``ConverterCrashed`` that ``convert`` would raise. Where a
+    """``convert`` of each request, ``(source, *signatures)``, in one exchange with the converter's process
+    (a process and TensorFlow's start cost seconds, a conversion of a small model a fraction of one): per
+    request its flatbuffer, or the ``ConverterFailed`` or ``ConverterCrashed`` that ``convert`` would raise. Where a
     conversion takes the process down, the requests after it are converted in a new one."""
     if route not in ROUTES:
         raise ValueError(f"route: expected one of {', '.join(ROUTES)}, got {route!r}")
