@@ -79,3 +79,23 @@ def test_tox_takes_env_list_labels_and_each_envs_deps_from_the_table():
     other = SimpleNamespace(name="lint", loaders=[])
     toxfile.tox_add_env_config(other, None)
     assert other.loaders == []  # an env outside the table keeps its own deps
+
+
+def test_every_env_that_uv_installs_a_backend_into_compiles_its_bytecode():
+    """uv installs without compiling bytecode (pip compiles it), and where ``PYTHONDONTWRITEBYTECODE`` is set
+    (our machines set it) no import writes it either: every interpreter the suite starts would compile
+    TensorFlow's and Keras's sources again, ~5 s of each ``import tensorflow`` here. So the base env sets
+    ``UV_COMPILE_BYTECODE``, and every env with a setenv of its own starts from the base's (only lint, which
+    installs no backend, does not)."""
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(ROOT / "tox.ini")
+    base = dict(line.split("=", 1) for line in config["testenv"]["setenv"].split("\n") if "=" in line)
+    assert {k.strip(): v.strip() for k, v in base.items()}.get("UV_COMPILE_BYTECODE") == "1"
+    inherit = {"testenv"}
+    for section in config.sections():
+        if section.startswith("testenv:") and "setenv" in config[section]:
+            lines = config[section]["setenv"].split("\n")
+            if any(line.strip() in (f"{{[{name}]setenv}}" for name in inherit) for line in lines):
+                inherit.add(section)
+    own = {s for s in config.sections() if s.startswith("testenv:") and "setenv" in config[s]}
+    assert own - inherit == {"testenv:lint"}, f"envs whose setenv drops the base's: {sorted(own - inherit)}"
