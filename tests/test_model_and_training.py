@@ -174,13 +174,24 @@ def test_run_experiment_names_a_bad_variant_before_training(name, variants, word
         run_experiment(name, epochs=1, variants=variants)
 
 
-def test_run_experiment_unrolls_the_lstm_only_when_asked():
-    from statefulness.experiments.run import run_experiment
+def test_run_experiment_unrolls_the_lstm_only_when_asked(monkeypatch):
+    """The model ``run_experiment`` trains has an unrolled LSTM only with ``unroll=True`` (stopped once
+    built: what training unrolled does is the test above's)."""
+    from statefulness.experiments import run
 
-    assert run_experiment("one_char", epochs=1).unroll is False
-    assert run_experiment("one_char", epochs=1, unroll=True).unroll is True
+    class Built(Exception):
+        pass
+
+    def build_and_stop(*args, **kwargs):
+        raise Built(sf.build_model(*args, **kwargs).layers[1].unroll)
+
+    monkeypatch.setattr(run, "build_model", build_and_stop)
+    for settings, unrolled in (({}, False), ({"unroll": True}, True), ({"unroll": False}, False)):
+        with pytest.raises(Built) as built:
+            run.run_experiment("one_char", epochs=1, **settings)
+        assert built.value.args == (unrolled,), settings
     with pytest.raises(TypeError, match="unroll: expected True or False, got 1"):
-        run_experiment("one_char", epochs=1, unroll=1)
+        run.run_experiment("one_char", epochs=1, unroll=1)
 
 
 def test_run_experiment_trains_only_the_split_variants_asked_for():
