@@ -107,17 +107,30 @@ def pytest_xdist_make_scheduler(config, log):
 
     class SharedFixtureScheduling(LoadScopeScheduling):
         """xdist's scheduling by scope, with a test's scope its :func:`shared_fixture_group` as the
-        workers found it (their ``<workerid>.json`` under ``workerinput[GROUPS]``), or the test itself."""
+        workers found it (their ``<workerid>.json`` under ``workerinput[GROUPS]``), or the test itself.
+
+        The scopes that train (a test marked ``learning``) are handed out first, in xdist's order among
+        them (the larger first, then as collected), and then the others: training is what takes long, and
+        a long test handed out last kept one worker busy while the other had nothing left to run."""
 
         groups: dict[str, str] | None = None
+        training: set[str] = set()
+        ordered = False
 
         def _split_scope(self, nodeid: str) -> str:
             if self.groups is None:
-                folder = Path(config.stash[_GROUPS_FOLDER])
-                self.groups = {
-                    k: v for f in sorted(folder.glob("*.json")) for k, v in json.loads(f.read_text()).items()
-                }
+                found = [json.loads(f.read_text()) for f in sorted(Path(config.stash[_GROUPS_FOLDER]).glob("*.json"))]
+                self.groups = {k: v for f in found for k, v in f["groups"].items()}
+                self.training = {nodeid for f in found for nodeid in f["training"]}
             return self.groups.get(nodeid, nodeid)
+
+        def _assign_work_unit(self, node) -> None:
+            if not self.ordered:  # the first hand-out: the work queue is complete
+                self.ordered = True
+                training = [scope for scope, unit in self.workqueue.items() if self.training.intersection(unit)]
+                for scope in reversed(training):
+                    self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
 
     return SharedFixtureScheduling(config, log)
 
@@ -221,10 +234,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if errors:
         raise pytest.UsageError("\n".join(dict.fromkeys(errors)))
     worker = getattr(config, "workerinput", {})
-    if GROUPS in worker:  # an xdist worker: it tells the controller's scheduler which tests go together
+    if (
+        GROUPS in worker
+    ):  # an xdist worker: it tells the controller's scheduler which tests go together, and which train
         found = {item.nodeid: group for item in items if (group := shared_fixture_group(item)) is not None}
+        training = [item.nodeid for item in items if item.get_closest_marker("learning")]
         written = Path(worker[GROUPS]) / f"{worker['workerid']}.json"
-        written.with_suffix(".part").write_text(json.dumps(found))
+        written.with_suffix(".part").write_text(json.dumps({"groups": found, "training": training}))
         written.with_suffix(".part").replace(written)
 
 

@@ -199,6 +199,45 @@ def test_tests_that_share_a_module_fixture_run_in_one_worker_and_the_report_name
     assert not any("@" in test for test in tests), sorted(tests)
 
 
+QUICK_THEN_TRAINING = """
+import os
+import time
+
+import pytest
+
+
+@pytest.mark.claim("quick/one")
+@pytest.mark.parametrize("case", range(8))
+def test_quick(case):
+    time.sleep(0.5)
+    open(os.path.join(os.environ["MADE_IN"], f"quick-{case}"), "w").close()
+
+
+@pytest.mark.claim("quick/training")
+@pytest.mark.learning
+def test_training_collected_last():
+    done = len(os.listdir(os.environ["MADE_IN"]))
+    open(os.path.join(os.environ["MADE_IN"], f"training-after-{done}"), "w").close()
+"""
+
+
+def test_the_tests_that_train_are_handed_out_first_however_late_they_are_collected(pytester, monkeypatch):
+    """Under ``-n 2 --dist loadgroup`` a test marked ``learning`` (training: the long ones) starts before
+    the quick tests collected before it have run: the scheduler hands the scopes that train out first."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    made = pytester.mkdir("made")
+    monkeypatch.setenv("MADE_IN", str(made))
+    pytester.makeconftest(textwrap.dedent(CONFTEST))
+    (pytester.mkdir("spec") / "test_order.py").write_text(textwrap.dedent(QUICK_THEN_TRAINING))
+    result = pytester.runpytest_subprocess(
+        "-p", "no:randomly", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup"
+    )  # fmt: skip
+
+    result.assert_outcomes(passed=9)
+    (started,) = [int(f.name.rpartition("-")[2]) for f in made.glob("training-after-*")]
+    assert started <= 4, f"the training test started after {started} of the 8 quick tests had run (of 4 s of them)"
+
+
 MISSING_TARGET = """
 from mutants import MUTANTS
 
