@@ -234,9 +234,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if errors:
         raise pytest.UsageError("\n".join(dict.fromkeys(errors)))
     worker = getattr(config, "workerinput", {})
-    if (
-        GROUPS in worker
-    ):  # an xdist worker: it tells the controller's scheduler which tests go together, and which train
+    # an xdist worker: it tells the controller's scheduler which tests go together, and which train
+    if GROUPS in worker:
         found = {item.nodeid: group for item in items if (group := shared_fixture_group(item)) is not None}
         training = [item.nodeid for item in items if item.get_closest_marker("learning")]
         written = Path(worker[GROUPS]) / f"{worker['workerid']}.json"
