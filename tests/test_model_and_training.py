@@ -245,6 +245,17 @@ def test_keep_validation_apart_makes_evaluate_start_from_zero_and_leave_the_stat
     np.testing.assert_allclose(apart, model.evaluate(x, y, batch_size=5, verbose=0), rtol=1e-6)
 
 
+FIT_CANNOT_TRAIN_AN_LSTM = [  # of those, the ones whose fit raises instead of training (PyTorch)
+    d.id for d in DEVIATIONS if d.id in FIT_OF_AN_LSTM and d.raises == "RuntimeError"
+]
+
+
+@pytest.mark.xfail(
+    bool(FIT_CANNOT_TRAIN_AN_LSTM),
+    raises=RuntimeError,
+    strict=True,
+    reason=f"fit cannot train a stateful LSTM here: {FIT_CANNOT_TRAIN_AN_LSTM}",
+)
 def test_train_with_validation_data_validates_from_zero_state_and_trains_as_without_it(one_char):
     """Validation goes into the history, from zero state, and changes nothing that training does."""
     models = [
