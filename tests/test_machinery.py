@@ -69,11 +69,19 @@ def test_a_claim_broken_otherwise_than_diagnosed(case):
 """
 
 
-def test_known_deviations_and_the_claims_report_give_each_claim_its_verdict(pytester, monkeypatch):
+@pytest.fixture
+def spec_folder(pytester, monkeypatch) -> Path:
+    """A project whose conftest loads the spec's plugin with ``CONFTEST``'s deviations (this checkout on
+    ``PYTHONPATH``), and its ``spec/`` folder, where a test writes its spec files. ``MADE_IN``: a folder
+    those files may write into, ``made/``."""
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("MADE_IN", str(pytester.mkdir("made")))
     pytester.makeconftest(textwrap.dedent(CONFTEST))
-    spec = pytester.mkdir("spec")  # not a package: `spec.conftest` still imports the project's spec
-    (spec / "test_claims.py").write_text(textwrap.dedent(CLAIMS))
+    return pytester.mkdir("spec")  # not a package: `spec.conftest` still imports the project's spec
+
+
+def test_known_deviations_and_the_claims_report_give_each_claim_its_verdict(pytester, spec_folder):
+    (spec_folder / "test_claims.py").write_text(textwrap.dedent(CLAIMS))
     report = pytester.path / "claims.json"
     result = pytester.runpytest_subprocess(
         "-p", "no:randomly", "-p", "no:cacheprovider", "-W", "ignore", "--claims-report", str(report), "-rxX"
@@ -122,12 +130,10 @@ def test_the_same_claim_again():
 """
 
 
-def test_a_spec_test_without_a_claim_id_or_with_another_tests_stops_the_run_at_collection(pytester, monkeypatch):
+def test_a_spec_test_without_a_claim_id_or_with_another_tests_stops_the_run_at_collection(pytester, spec_folder):
     """A spec test without ``@pytest.mark.claim(...)``, and a second test of one claim id, are a usage
     error at collection that names each of them: no test runs, no report is written."""
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    pytester.makeconftest(textwrap.dedent(CONFTEST))
-    (pytester.mkdir("spec") / "test_claims.py").write_text(textwrap.dedent(UNNAMED))
+    (spec_folder / "test_claims.py").write_text(textwrap.dedent(UNNAMED))
     report = pytester.path / "claims.json"
     result = pytester.runpytest_subprocess(
         "-p", "no:randomly", "-p", "no:cacheprovider", "--claims-report", str(report)
@@ -175,17 +181,13 @@ def test_on_its_own(case):
 
 
 def test_tests_that_share_a_module_fixture_run_in_one_worker_and_the_report_names_them_as_written(
-    pytester, monkeypatch
+    pytester, spec_folder
 ):
     """Under ``-n 2 --dist loadgroup`` (the project's), the four tests of a module fixture run in one
     worker, which makes the fixture once (``shared_fixture_group``), while tests that share nothing go to
     either worker; the claims report names each test by its node id, without xdist's ``@group``."""
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    monkeypatch.setenv("MADE_IN", str(pytester.mkdir("made")))
-    pytester.makeconftest(textwrap.dedent(CONFTEST))
-    spec = pytester.mkdir("spec")
-    (spec / "test_shared.py").write_text(textwrap.dedent(SHARED))
-    (spec / "test_alone.py").write_text(textwrap.dedent(ALONE))
+    (spec_folder / "test_shared.py").write_text(textwrap.dedent(SHARED))
+    (spec_folder / "test_alone.py").write_text(textwrap.dedent(ALONE))
     report = pytester.path / "claims.json"
     result = pytester.runpytest_subprocess(
         "-p", "no:randomly", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup",
@@ -221,20 +223,16 @@ def test_training_collected_last():
 """
 
 
-def test_the_tests_that_train_are_handed_out_first_however_late_they_are_collected(pytester, monkeypatch):
+def test_the_tests_that_train_are_handed_out_first_however_late_they_are_collected(pytester, spec_folder):
     """Under ``-n 2 --dist loadgroup`` a test marked ``learning`` (training: the long ones) starts before
     the quick tests collected before it have run: the scheduler hands the scopes that train out first."""
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    made = pytester.mkdir("made")
-    monkeypatch.setenv("MADE_IN", str(made))
-    pytester.makeconftest(textwrap.dedent(CONFTEST))
-    (pytester.mkdir("spec") / "test_order.py").write_text(textwrap.dedent(QUICK_THEN_TRAINING))
+    (spec_folder / "test_order.py").write_text(textwrap.dedent(QUICK_THEN_TRAINING))
     result = pytester.runpytest_subprocess(
         "-p", "no:randomly", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup"
     )  # fmt: skip
 
     result.assert_outcomes(passed=9)
-    (started,) = [int(f.name.rpartition("-")[2]) for f in made.glob("training-after-*")]
+    (started,) = [int(f.name.rpartition("-")[2]) for f in (pytester.path / "made").glob("training-after-*")]
     assert started <= 4, f"the training test started after {started} of the 8 quick tests had run (of 4 s of them)"
 
 
