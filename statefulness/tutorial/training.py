@@ -4,7 +4,8 @@ The tutorial trains with ``fit(X, y, epochs=E, batch_size=B)`` (Keras shuffles e
 stateful model, with a Python loop of ``fit(..., epochs=1, shuffle=False)`` and ``reset_states()``.
 For these tiny models Keras spends most of its time per epoch, not per step (a new data iterator,
 callbacks, metric resets), so :func:`train` lays the epochs end to end (each one in the order that
-``shuffle`` asks for, drawn from ``seed``) and trains them in a single ``fit(..., shuffle=False)`` with
+``shuffle`` asks for, drawn from ``seed``) and trains them in a single ``fit`` that takes them in that order
+(``_keras.fit_inputs``: a ``tf.data.Dataset`` on TensorFlow, else the arrays with ``shuffle=False``) with
 ``steps_per_execution`` set to whole epochs. A callback marks the epoch boundaries: it resets the state
 where asked, records the epoch's loss and accuracy, and resets the metrics, so that the history is the
 one a loop of one-epoch ``fit`` calls would give. The spec checks that both ways give the same weights.
@@ -99,7 +100,7 @@ def train(
     before = _keras.get_steps_per_execution(model)
     _keras.set_steps_per_execution(model, steps)
     try:
-        model.fit(X[order], y[order], batch_size=batch_size, epochs=1, shuffle=False, verbose=0, callbacks=callbacks)
+        model.fit(**_keras.fit_inputs(X[order], y[order], batch_size), epochs=1, verbose=0, callbacks=callbacks)
     finally:
         _keras.set_steps_per_execution(model, before)
     return boundaries.history
