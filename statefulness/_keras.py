@@ -451,9 +451,14 @@ def fit_inputs(x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, Any]:
     which a stateful layer built for batches of one needs (the deviation 'fit on a dataset of unknown batch
     size 1')."""
     if BACKEND != "tensorflow":
-        return {"x": x, "y": y, "batch_size": batch_size, "shuffle": False}
+        return fit_arrays(x, y, batch_size)
     dataset = tensorflow().data.Dataset.from_tensor_slices((x, y)).batch(batch_size, drop_remainder=True)
     return {"x": dataset, "shuffle": False}  # fit warns of a shuffle it ignores otherwise
+
+
+def fit_arrays(x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, Any]:
+    """The arguments of ``fit`` that feed it the arrays ``x`` and ``y`` in order (``fit_inputs`` off TensorFlow)."""
+    return {"x": x, "y": y, "batch_size": batch_size, "shuffle": False}
 
 
 def max_steps_per_execution() -> int | None:
